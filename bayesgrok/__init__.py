@@ -1,0 +1,1 @@
+"""bayesgrok: grokking across model families."""

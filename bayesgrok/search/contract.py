@@ -1,0 +1,138 @@
+"""The contract every model family meets.
+
+A family is a handful of pure functions of its parameters. Engines run any family through
+these functions and know nothing else about it; families know no engine.
+
+* ``init(key, split) -> params``
+* ``error(params, batch) -> scalar``: the data-fit term, per data point of ``batch``.
+* ``complexity(params, train) -> scalar``: the complexity term, per training point. It
+  receives the full training set because some complexities depend on it (a GP's
+  ``1/2 log|K|`` over the training inputs, or simply the number of training points).
+* ``predict(params, x, train) -> array``: class probabilities ``(n, C)`` for
+  classification, predictive mean ``(n,)`` for regression. ``train`` is given for
+  families whose predictions condition on the training data (GPs).
+* optionally ``probes(params, train) -> dict[name, (dims, array)]``: extra measurements,
+  each with its own named dimensions.
+
+The search follows ``objective = error + complexity_weight * complexity`` unless the
+family overrides :meth:`JaxFamily.objective` and :attr:`JaxFamily.objective_formula`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+Params = Any
+"""A pytree of arrays."""
+
+
+class Batch(NamedTuple):
+    """Inputs and targets of a batch: ``x`` of shape ``(n, d)``, ``y`` of shape ``(n,)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Batch(np.zeros((4, 2)), np.zeros(4)).x.shape
+    (4, 2)
+    """
+
+    x: Any
+    y: Any
+
+
+@runtime_checkable
+class Family(Protocol):
+    """What an engine needs of a model family."""
+
+    name: str
+    backend: str
+    complexity_weight: float
+
+    def init(self, key: Any, split: Any) -> Params: ...
+
+    def error(self, params: Params, batch: Batch) -> Any: ...
+
+    def complexity(self, params: Params, train: Batch) -> Any: ...
+
+    def predict(self, params: Params, x: Any, train: Batch) -> Any: ...
+
+    def objective(self, params: Params, batch: Batch, train: Batch) -> Any: ...
+
+    @property
+    def objective_formula(self) -> str: ...
+
+    def probes(self, params: Params, train: Batch) -> dict[str, tuple[tuple[str, ...], Any]]: ...
+
+
+class JaxFamily:
+    """Base class for families run by the JAX engine.
+
+    Subclasses implement :meth:`init`, :meth:`error`, :meth:`complexity` and
+    :meth:`predict`; they inherit the objective ``error + w * complexity`` and an empty
+    set of probes.
+
+    Parameters
+    ----------
+    complexity_weight
+        Weight ``w`` of the complexity term in the objective; ``0`` gives the ablation
+        (the complexity is still recorded).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> class Mean(JaxFamily):
+    ...     name = "mean"
+    ...     def init(self, key, split): return jnp.zeros(())
+    ...     def error(self, p, batch): return jnp.mean((batch.y - p) ** 2)
+    ...     def complexity(self, p, train): return p ** 2 / train.y.shape[0]
+    ...     def predict(self, p, x, train): return jnp.full(x.shape[0], p)
+    >>> fam = Mean(complexity_weight=0.5)
+    >>> b = Batch(jnp.zeros((2, 1)), jnp.array([1.0, 3.0]))
+    >>> float(fam.objective(jnp.asarray(2.0), b, b))
+    2.0
+    >>> fam.objective_formula
+    'error + 0.5 * complexity'
+    """
+
+    name: str = "family"
+    backend: str = "jax"
+
+    def __init__(self, complexity_weight: float = 1.0) -> None:
+        self.complexity_weight = float(complexity_weight)
+
+    def init(self, key: Any, split: Any) -> Params:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def error(self, params: Params, batch: Batch) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def complexity(self, params: Params, train: Batch) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def predict(self, params: Params, x: Any, train: Batch) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def objective(self, params: Params, batch: Batch, train: Batch) -> Any:
+        """The quantity the search minimises: ``error + w * complexity``."""
+        err = self.error(params, batch)
+        if self.complexity_weight == 0.0:
+            return err
+        return err + self.complexity_weight * self.complexity(params, train)
+
+    @property
+    def objective_formula(self) -> str:
+        """Human-readable objective, stored in every trajectory's attributes."""
+        w = self.complexity_weight
+        if w == 0.0:
+            return "error"
+        if w == 1.0:
+            return "error + complexity"
+        return f"error + {w:g} * complexity"
+
+    def probes(self, params: Params, train: Batch) -> dict[str, tuple[tuple[str, ...], Any]]:
+        """Extra measurements at each logged step (none by default)."""
+        return {}
+
+    def config(self) -> dict[str, Any]:
+        """The family's hyperparameters, recorded in the trajectory."""
+        return {"complexity_weight": self.complexity_weight}
