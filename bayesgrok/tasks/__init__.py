@@ -1,1 +1,45 @@
-"""bayesgrok.tasks."""
+"""Seeded data generators: the tasks of the reproduced experiments.
+
+Every task is a function ``task(seed, **params) -> Split``: the same seed gives identical
+arrays, different seeds different data. Tasks are looked up by name in :data:`TASKS` or
+drawn with :func:`make_task`.
+
+Examples
+--------
+>>> from bayesgrok.tasks import make_task, task_parameters
+>>> s = make_task("parity", 0, n_spurious=37)
+>>> s.n_train, s.n_val, s.n_features
+(1000, 100, 40)
+>>> task_parameters("linear_sign")
+{'n_points': 100, 'n_train': 2, 'slope': 0.3}
+"""
+
+from bayesgrok.tasks.conceal import CONCEAL_KINDS, conceal
+from bayesgrok.tasks.modular import OPERATIONS, modular
+from bayesgrok.tasks.parity import parity
+from bayesgrok.tasks.registry import (
+    TASKS,
+    TaskParameterError,
+    UnknownTaskError,
+    make_task,
+    task_parameters,
+)
+from bayesgrok.tasks.split import Split
+from bayesgrok.tasks.toys import linear_sign, noisy_sine, zero_one
+
+__all__ = [
+    "CONCEAL_KINDS",
+    "OPERATIONS",
+    "TASKS",
+    "Split",
+    "TaskParameterError",
+    "UnknownTaskError",
+    "conceal",
+    "linear_sign",
+    "make_task",
+    "modular",
+    "noisy_sine",
+    "parity",
+    "task_parameters",
+    "zero_one",
+]
