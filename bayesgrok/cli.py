@@ -1,0 +1,155 @@
+"""The ``bayesgrok`` command line: run, show and plot studies; list what ships.
+
+Bad input of any kind prints one message naming the file, the key and the value, exits
+with status 2 and writes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="bayesgrok: grokking across model families, one complexity-plus-error search.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    study: Annotated[Path, typer.Argument(help="A study file (TOML).")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default results/<study name>).")
+    ] = None,
+    no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
+) -> None:
+    """Run a study: every missing run, then study.nc, summary.csv and figures."""
+    from bayesgrok.study.errors import StudyError
+    from bayesgrok.study.progress import RichReporter
+    from bayesgrok.study.runner import run_study
+
+    try:
+        with RichReporter(err) as reporter:
+            result = run_study(study, out_dir, reporter=reporter, figures=not no_figures)
+    except StudyError as exc:
+        _fail(str(exc))
+        return
+    err.print(
+        f"{len(result.computed)} runs computed, {len(result.reused)} reused, "
+        f"{len(result.failed)} failed; results in {result.out}"
+    )
+    if result.dataset is not None:
+        _print_summary(result.out)
+    if result.failed:
+        for run_id, why in result.failed.items():
+            err.print(f"[red]failed[/] {run_id}: {why}")
+        raise typer.Exit(code=1)
+
+
+def _resolve_result(result: Path) -> Path:
+    if result.is_dir():
+        result = result / "study.nc"
+    if not result.is_file():
+        _fail(f"{result}: no such result (give a results folder or a study.nc file)")
+    return result
+
+
+def _load(result: Path):  # noqa: ANN202 - returns an xarray Dataset
+    from bayesgrok import trajectory
+
+    path = _resolve_result(result)
+    try:
+        return trajectory.read(path, study=True)
+    except trajectory.TrajectoryError as exc:
+        _fail(str(exc))
+
+
+def _print_summary(result: Path) -> None:
+    from bayesgrok.analysis import summary_table
+
+    ds = _load(result)
+    threshold = float(ds.attrs.get("threshold", 0.95))
+    mse = ds.attrs.get("mse_threshold")
+    table = summary_table(ds, threshold, mse_threshold=None if mse is None else float(mse))
+    view = Table(title=f"{ds.attrs.get('study', result)} (threshold {threshold:g})")
+    for column in table.columns:
+        view.add_column(str(column), justify="left" if column in ("run", "status") else "right")
+    for row in table.itertuples(index=False):
+        view.add_row(*[_fmt(v) for v in row])
+    out.print(view)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+@app.command()
+def show(
+    result: Annotated[Path, typer.Argument(help="A results folder or its study.nc.")],
+) -> None:
+    """Show a table of runs and seeds: status, onsets, gap and final accuracies."""
+    _print_summary(result)
+
+
+@app.command()
+def plot(
+    result: Annotated[Path, typer.Argument(help="A results folder or its study.nc.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the figures (default RESULT/figures).")
+    ] = None,
+) -> None:
+    """Draw a result's figures again (accuracy curves, error against complexity)."""
+    from bayesgrok.study.runner import draw_figures
+
+    path = _resolve_result(result)
+    ds = _load(result)
+    folder = out_dir if out_dir is not None else path.parent / "figures"
+    for written in draw_figures(ds, folder, threshold=float(ds.attrs.get("threshold", 0.95))):
+        out.print(str(written))
+
+
+@app.command("list")
+def list_(
+) -> None:
+    """List the studies and model cards that ship with bayesgrok, one line each."""
+    from bayesgrok.study.schema import load_toml, models_dirs, studies_dir
+
+    table = Table(title="studies", show_header=False, box=None)
+    for path in sorted(studies_dir().glob("*.toml")):
+        table.add_row(path.stem, str(load_toml(path).get("description", "")))
+    out.print(table)
+    cards = Table(title="model cards", show_header=False, box=None)
+    seen = set()
+    for folder in models_dirs():
+        for path in sorted(folder.glob("*.toml")):
+            if path.stem not in seen:
+                seen.add(path.stem)
+                raw = load_toml(path)
+                cards.add_row(path.stem, f"[{raw.get('family', '?')}]",
+                              str(raw.get("description", "")))
+    out.print(cards)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    """Entry point for ``python -m bayesgrok.cli``."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

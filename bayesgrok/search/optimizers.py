@@ -1,0 +1,80 @@
+"""Optimizers by name: optax's own, with arguments checked before a run starts."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import optax
+
+
+class OptimizerError(ValueError):
+    """An optimizer name or argument is not valid.
+
+    Attributes
+    ----------
+    key
+        ``"optimizer"`` or ``"optimizer_args.<name>"``: what was wrong.
+    value
+        The offending value.
+    """
+
+    def __init__(self, message: str, key: str, value: Any) -> None:
+        super().__init__(message)
+        self.key = key
+        self.value = value
+
+
+def make_optimizer(name: str, args: dict[str, Any] | None = None) -> optax.GradientTransformation:
+    """Build the optax optimizer ``name`` with keyword ``args``.
+
+    Parameters
+    ----------
+    name
+        A function of the ``optax`` namespace that returns a gradient transformation
+        (``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ...).
+    args
+        Its keyword arguments.
+
+    Raises
+    ------
+    OptimizerError
+        For an unknown name or an argument the optimizer does not take.
+
+    Examples
+    --------
+    >>> opt = make_optimizer("adam", {"learning_rate": 1e-2})
+    >>> isinstance(opt, optax.GradientTransformation)
+    True
+    >>> make_optimizer("adamm")
+    Traceback (most recent call last):
+    ...
+    bayesgrok.search.optimizers.OptimizerError: unknown optimizer 'adamm' (optax has no such optimizer; did you mean 'adam'?)
+    """
+    args = dict(args or {})
+    factory = getattr(optax, name, None) if not name.startswith("_") else None
+    if factory is None or not callable(factory) or inspect.isclass(factory):
+        import difflib
+
+        known = [n for n in dir(optax) if not n.startswith("_") and n.islower()]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise OptimizerError(
+            f"unknown optimizer {name!r} (optax has no such optimizer{hint})", "optimizer", name
+        )
+    params = inspect.signature(factory).parameters
+    takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    for key, value in args.items():
+        if key not in params and not takes_kwargs:
+            raise OptimizerError(
+                f"optimizer {name!r} takes no argument {key!r} (it takes {', '.join(params)})",
+                f"optimizer_args.{key}",
+                value,
+            )
+    try:
+        opt = factory(**args)
+    except TypeError as exc:
+        raise OptimizerError(f"optimizer {name!r}: {exc}", "optimizer_args", args) from exc
+    if not isinstance(opt, optax.GradientTransformation):
+        raise OptimizerError(f"{name!r} is not an optax optimizer", "optimizer", name)
+    return opt

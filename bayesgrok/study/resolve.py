@@ -1,0 +1,246 @@
+"""Resolve a study file into runs: expand the sweep and check every run before any starts.
+
+Resolution does everything that can fail on bad input (TOML, schema, task and family
+names and parameters, model cards, optimizer names and arguments) up front, so a study
+with a mistake anywhere stops with one :class:`~bayesgrok.study.errors.StudyError` and
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import inspect
+import itertools
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bayesgrok.families import (
+    FAMILIES,
+    FamilyParameterError,
+    UnknownFamilyError,
+    family_parameters,
+    make_family,
+)
+from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.optimizers import OptimizerError, make_optimizer
+from bayesgrok.study.errors import StudyError
+from bayesgrok.study.schema import StudySpec, load_card, load_toml, parse_study
+from bayesgrok.tasks import TASKS, make_task, task_parameters
+
+
+@dataclass
+class RunSpec:
+    """One run of a study: a task, a family and a search, trained over all seeds at once.
+
+    Attributes
+    ----------
+    run_id
+        Stable id derived from the resolved configuration (``<swept values>-<hash>``).
+    swept
+        The swept values of this run, by coordinate name.
+    config
+        The fully resolved configuration (defaults filled in), recorded in the trajectory.
+    """
+
+    run_id: str
+    swept: dict[str, Any]
+    task: str
+    task_params: dict[str, Any]
+    family: str
+    family_params: dict[str, Any]
+    search: SearchConfig
+    seeds: list[int]
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def build_family(self) -> Any:
+        """A fresh family object for this run."""
+        return make_family(self.family, **self.family_params)
+
+    def splits(self) -> list[Any]:
+        """The task drawn once per seed."""
+        return [make_task(self.task, seed=s, **self.task_params) for s in self.seeds]
+
+
+@dataclass
+class Study:
+    """A validated study: its spec, its file and its runs."""
+
+    spec: StudySpec
+    path: Path
+    runs: list[RunSpec]
+    sweep_names: dict[str, str]  # coordinate name -> dotted key
+
+
+def _set_dotted(raw: dict[str, Any], key: str, value: Any, path: Path) -> None:
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise StudyError(str(path), f"sweep.grid.{key}", f"{part!r} is not a table", value)
+        node = child
+    node[parts[-1]] = value
+
+
+def _type_ok(value: Any, default: Any) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, tuple | list):
+        return isinstance(value, list | tuple)
+    return True
+
+
+def _check_params(
+    given: dict[str, Any], known: dict[str, Any], file: str, prefix: str, what: str
+) -> dict[str, Any]:
+    for key, value in given.items():
+        if key not in known:
+            raise StudyError(file, f"{prefix}.{key}", f"{what} takes no such parameter "
+                             f"(it takes: {', '.join(known) or 'none'})", value)
+        default = known[key]
+        if default is inspect.Parameter.empty:
+            continue
+        if not _type_ok(value, default):
+            raise StudyError(file, f"{prefix}.{key}",
+                             f"expected a {type(default).__name__}, got a {type(value).__name__}",
+                             value)
+    merged = {k: v for k, v in known.items() if v is not inspect.Parameter.empty}
+    merged.update(given)
+    return merged
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=list))
+
+
+def _run_id(swept: dict[str, Any], config: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:8]
+    if not swept:
+        return f"run-{digest}"
+    slug = "_".join(f"{k}={v}" for k, v in swept.items())
+    slug = re.sub(r"[^A-Za-z0-9=._-]+", "-", slug)[:80]
+    return f"{slug}-{digest}"
+
+
+def _sweep_names(keys: list[str]) -> dict[str, str]:
+    last = [k.split(".")[-1] for k in keys]
+    names = {}
+    for key, short in zip(keys, last, strict=True):
+        reserved = short in ("run", "seed", "step", "epoch")
+        names[key] = key.replace(".", "_") if last.count(short) > 1 or reserved else short
+    return {v: k for k, v in names.items()}
+
+
+def resolve_run(spec: StudySpec, path: Path, swept: dict[str, Any]) -> RunSpec:
+    """Check and resolve one sweep point of a study into a :class:`RunSpec`."""
+    file = str(path)
+    # task
+    if spec.task.name not in TASKS:
+        raise StudyError(file, "task.name", f"unknown task (known: {', '.join(sorted(TASKS))})",
+                         spec.task.name)
+    task_params = _check_params(spec.task.params(), task_parameters(spec.task.name), file,
+                                "task", f"task {spec.task.name!r}")
+    try:
+        make_task(spec.task.name, seed=spec.sweep.seeds[0], **spec.task.params())
+    except ValueError as exc:
+        raise StudyError(file, "task", str(exc), spec.task.params()) from None
+    # model
+    card_name = spec.model.card
+    if card_name and spec.model.family:
+        raise StudyError(file, "model", "give card or family, not both",
+                         {"card": card_name, "family": spec.model.family})
+    card_params: dict[str, Any] = {}
+    if card_name:
+        card_path, card = load_card(card_name, path)
+        family, family_file = card.family, str(card_path)
+        card_params = card.params()
+        family_key = "family"
+    elif spec.model.family:
+        family, family_file, family_key = spec.model.family, file, "model.family"
+    else:
+        raise StudyError(file, "model", "give a model card (card = ...) or a family (family = ...)")
+    if family not in FAMILIES:
+        raise StudyError(family_file, family_key,
+                         f"unknown family (known: {', '.join(sorted(FAMILIES))})", family)
+    known = family_parameters(family)
+    _check_params(card_params, known, family_file, "params", f"family {family!r}")
+    family_params = _check_params(spec.model.params(), known, file, "model", f"family {family!r}")
+    family_params = {**family_params, **card_params, **spec.model.params()}
+    try:
+        make_family(family, **{**card_params, **spec.model.params()})
+    except (UnknownFamilyError, FamilyParameterError) as exc:
+        key = getattr(exc, "key", "")
+        raise StudyError(file, f"model.{key}" if key else "model", str(exc),
+                         getattr(exc, "value", None)) from None
+    # search
+    try:
+        make_optimizer(spec.search.optimizer, spec.search.optimizer_args)
+    except OptimizerError as exc:
+        raise StudyError(file, f"search.{exc.key}", str(exc), exc.value) from None
+    config = _jsonable({
+        "study": spec.name,
+        "task": {"name": spec.task.name, **task_params},
+        "model": {"card": card_name, "family": family, **family_params},
+        "search": spec.search.model_dump(mode="json"),
+        "seeds": spec.sweep.seeds,
+    })
+    return RunSpec(
+        run_id=_run_id(swept, config),
+        swept=swept,
+        task=spec.task.name,
+        task_params=spec.task.params(),
+        family=family,
+        family_params={**card_params, **spec.model.params()},
+        search=spec.search,
+        seeds=list(spec.sweep.seeds),
+        config=config,
+    )
+
+
+def load_study(path: str | os.PathLike[str]) -> Study:
+    """Read, validate and expand a study file into its runs.
+
+    Raises
+    ------
+    StudyError
+        Naming the file, key and value of the first problem found.
+
+    Examples
+    --------
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> study = load_study(studies_dir() / "quickstart.toml")
+    >>> len(study.runs) >= 1
+    True
+    """
+    path = Path(path)
+    raw = load_toml(path)
+    spec = parse_study(raw, path)
+    grid = spec.sweep.grid
+    names = _sweep_names(list(grid))
+    by_key = {v: k for k, v in names.items()}
+    runs = []
+    for values in itertools.product(*grid.values()):
+        point = dict(zip(grid, values, strict=True))
+        raw_i = copy.deepcopy(raw)
+        for key, value in point.items():
+            _set_dotted(raw_i, key, value, path)
+        spec_i = parse_study(raw_i, path)
+        swept = {by_key[k]: v for k, v in point.items()}
+        runs.append(resolve_run(spec_i, path, swept))
+    ids = [r.run_id for r in runs]
+    if len(set(ids)) != len(ids):
+        raise StudyError(str(path), "sweep.grid", "two sweep points resolve to the same run")
+    return Study(spec=spec, path=path, runs=runs, sweep_names=names)

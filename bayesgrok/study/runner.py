@@ -1,0 +1,220 @@
+"""Running a study: the local executor, the run store and the study's outputs.
+
+:func:`run_study` resolves a study file (any bad input stops it before anything is
+written), runs each missing run with the engine its family names, and writes the run
+files, ``study.nc``, ``summary.csv`` and figures. Finished runs on disk are reused, so a
+study stopped midway computes only what is missing when run again.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import xarray as xr
+
+from bayesgrok import trajectory
+from bayesgrok.search import engine_for
+from bayesgrok.study import store
+from bayesgrok.study.resolve import RunSpec, Study, load_study
+
+
+class Reporter(Protocol):
+    """What an executor tells a progress display."""
+
+    def start_study(self, study: Study, todo: int) -> None: ...
+
+    def start_run(self, run: RunSpec, total_steps: int) -> None: ...
+
+    def advance(self, steps: int) -> None: ...
+
+    def end_run(self, run: RunSpec, outcome: str) -> None: ...
+
+
+class SilentReporter:
+    """A reporter that shows nothing."""
+
+    def start_study(self, study: Study, todo: int) -> None:
+        """Nothing."""
+
+    def start_run(self, run: RunSpec, total_steps: int) -> None:
+        """Nothing."""
+
+    def advance(self, steps: int) -> None:
+        """Nothing."""
+
+    def end_run(self, run: RunSpec, outcome: str) -> None:
+        """Nothing."""
+
+
+@dataclass
+class StudyResult:
+    """What a study run leaves: its folder, dataset, and which runs were computed or reused."""
+
+    out: Path
+    dataset: xr.Dataset | None
+    computed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def execute(run: RunSpec, reporter: Reporter | None = None) -> xr.Dataset:
+    """Run one :class:`RunSpec` with its family's engine; return the trajectory.
+
+    Examples
+    --------
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> run = load_study(studies_dir() / "quickstart.toml").runs[0]
+    >>> execute(run).sizes["seed"] == len(run.seeds)
+    True
+    """
+    reporter = reporter or SilentReporter()
+    family = run.build_family()
+    splits = run.splits()
+    reporter.start_run(run, run.search.total_steps(splits[0].n_train))
+    engine = engine_for(family)
+    ds = engine(family, splits, run.search, seeds=run.seeds, config=run.config,
+                progress=reporter.advance)
+    ds.attrs["run_id"] = run.run_id
+    return ds
+
+
+def run_study(
+    path: str | Path,
+    out: str | Path | None = None,
+    *,
+    reporter: Reporter | None = None,
+    figures: bool = True,
+) -> StudyResult:
+    """Run the study file ``path``, writing its results under ``out``.
+
+    Parameters
+    ----------
+    path
+        The study file (TOML).
+    out
+        Output folder (default ``results/<study name>``).
+    reporter
+        A progress display (default: none).
+    figures
+        Whether to draw the study's figures.
+
+    Raises
+    ------
+    bayesgrok.study.errors.StudyError
+        On any bad input, before anything is written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> res = run_study(studies_dir() / "quickstart.toml", tempfile.mkdtemp(), figures=False)
+    >>> (res.out / "study.nc").is_file()
+    True
+    """
+    study = load_study(path)
+    out = Path(out) if out is not None else Path("results") / study.spec.name
+    reporter = reporter or SilentReporter()
+    result = StudyResult(out=out, dataset=None)
+    finished: dict[str, xr.Dataset] = {}
+    todo: list[RunSpec] = []
+    for run in study.runs:
+        ds = store.load_finished(store.run_path(out, run.run_id), run.config)
+        if ds is None:
+            todo.append(run)
+        else:
+            finished[run.run_id] = ds
+            result.reused.append(run.run_id)
+    reporter.start_study(study, len(todo))
+    for run in todo:
+        try:
+            ds = execute(run, reporter)
+        except Exception as exc:  # a failing run must not take the study down
+            result.failed[run.run_id] = f"{type(exc).__name__}: {exc}"
+            reporter.end_run(run, "failed")
+            (out / "runs").mkdir(parents=True, exist_ok=True)
+            store.write_text(out / "runs" / f"{run.run_id}.error.txt", traceback.format_exc())
+            continue
+        trajectory.write(ds, store.run_path(out, run.run_id))
+        finished[run.run_id] = ds
+        result.computed.append(run.run_id)
+        reporter.end_run(run, ",".join(sorted(set(ds["status"].values.astype(str)))))
+    write_outputs(study, out, finished, result.failed, figures=figures)
+    if finished:
+        result.dataset = trajectory.read(out / "study.nc", study=True)
+    return result
+
+
+def combine_runs(study: Study, finished: dict[str, xr.Dataset]) -> xr.Dataset:
+    """Combine a study's finished runs (in study order) into one dataset."""
+    order = [r for r in study.runs if r.run_id in finished]
+    sweep = {name: [r.swept[name] for r in order] for name in study.sweep_names}
+    attrs = {
+        "study": study.spec.name,
+        "description": study.spec.description,
+        "notes": study.spec.notes,
+        "study_file": str(study.path),
+        "threshold": study.spec.analysis.threshold,
+        "sweep_keys": json.dumps(study.sweep_names),
+    }
+    if study.spec.analysis.mse_threshold is not None:
+        attrs["mse_threshold"] = study.spec.analysis.mse_threshold
+    return trajectory.combine({r.run_id: finished[r.run_id] for r in order}, sweep, attrs=attrs)
+
+
+def write_outputs(
+    study: Study,
+    out: Path,
+    finished: dict[str, xr.Dataset],
+    failed: dict[str, str],
+    *,
+    figures: bool = True,
+) -> None:
+    """Write ``study.nc``, ``summary.csv``, ``failures.json`` and the figures."""
+    from bayesgrok.analysis import summary_table
+
+    if failed:
+        store.write_json(out / "failures.json", failed)
+    elif (out / "failures.json").exists():
+        (out / "failures.json").unlink()
+    if not finished:
+        return
+    ds = combine_runs(study, finished)
+    trajectory.write(ds, out / "study.nc", study=True)
+    table = summary_table(ds, study.spec.analysis.threshold,
+                          mse_threshold=study.spec.analysis.mse_threshold)
+    store.write_text(out / "summary.csv", table.to_csv(index=False))
+    if figures:
+        draw_figures(ds, out / "figures", threshold=study.spec.analysis.threshold)
+
+
+def draw_figures(ds: xr.Dataset, folder: Path, *, threshold: float = 0.95) -> list[Path]:
+    """Draw the standard figures of a study dataset into ``folder``; return their paths."""
+    from bayesgrok.plots import plot_accuracy, plot_error_complexity
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, plot in (("accuracy", plot_accuracy), ("error_complexity", plot_error_complexity)):
+        path = folder / f"{name}.png"
+        fig = plot(ds, path, threshold=threshold)
+        _close(fig)
+        paths.append(path)
+    return paths
+
+
+def _close(fig: Any) -> None:
+    try:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    except Exception:  # noqa: BLE001 - a Figure made without pyplot needs no closing
+        pass
+
+
+def runs_of(ds: xr.Dataset) -> Sequence[str]:
+    """Run ids of a study dataset."""
+    return [str(r) for r in ds["run"].values]

@@ -1,0 +1,253 @@
+"""The study file schema (pydantic) and the loading of study files and model cards.
+
+A study file is TOML::
+
+    name = "miller_linear"
+    description = "Linear regression grokking (Miller et al. Fig. 1)"
+
+    [task]                       # a registered task and its parameters
+    name = "linear_sign"
+
+    [model]                      # a model card from models/, with overrides
+    card = "miller_linear"       # (or: family = "linear")
+    complexity_weight = 1.0
+
+    [search]                     # bayesgrok.search.config.SearchConfig
+    optimizer = "sgd"
+    optimizer_args = { learning_rate = 1e-3 }
+    epochs = 5000
+    log = { every = 10 }
+
+    [sweep]                      # seeds of every run, and a grid over dotted keys
+    seeds = [0, 1, 2, 3, 4]
+    grid = { "model.complexity_weight" = [1.0, 0.0] }
+
+    [analysis]
+    threshold = 0.95
+
+Unknown keys are rejected everywhere; task and model parameters are checked against the
+task's and family's own signatures when the study is resolved.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bayesgrok.search.config import SearchConfig
+from bayesgrok.study.errors import StudyError
+
+
+class TaskSpec(BaseModel):
+    """``[task]``: a task name plus its parameters (checked against the task)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+
+    def params(self) -> dict[str, Any]:
+        """The task parameters given (everything but ``name``)."""
+        return dict(self.model_extra or {})
+
+
+class ModelSpec(BaseModel):
+    """``[model]``: a model card or a family, plus parameter overrides."""
+
+    model_config = ConfigDict(extra="allow")
+
+    card: str | None = None
+    family: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        """The parameter overrides given (everything but ``card`` and ``family``)."""
+        return dict(self.model_extra or {})
+
+
+class SweepSpec(BaseModel):
+    """``[sweep]``: the seeds every run trains together, and a grid over dotted keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seeds: list[int] = Field(default_factory=lambda: [0])
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, seeds: list[int]) -> list[int]:
+        if not seeds:
+            raise ValueError("give at least one seed")
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("seeds must be distinct")
+        if any(s < 0 for s in seeds):
+            raise ValueError("seeds must be >= 0")
+        return seeds
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in grid.items():
+            if key.split(".")[0] not in ("task", "model", "search"):
+                raise ValueError(f"grid key {key!r} must start with task., model. or search.")
+            if not values:
+                raise ValueError(f"grid key {key!r} has no values")
+        return grid
+
+
+class AnalysisSpec(BaseModel):
+    """``[analysis]``: thresholds for onsets and gaps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(0.95, gt=0, lt=1)
+    mse_threshold: float | None = Field(None, gt=0)
+
+
+class StudySpec(BaseModel):
+    """A whole study file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    notes: str = ""
+    task: TaskSpec
+    model: ModelSpec
+    search: SearchConfig
+    sweep: SweepSpec = Field(default_factory=SweepSpec)
+    analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not name or not all(c.isalnum() or c in "-_" for c in name):
+            raise ValueError("use letters, digits, '-' and '_' only")
+        return name
+
+
+class ModelCard(BaseModel):
+    """A model card: a named family and its hyperparameters (``models/<name>.toml``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    family: str
+    description: str = ""
+
+    def params(self) -> dict[str, Any]:
+        """The card's family parameters."""
+        return dict(self.model_extra or {})
+
+
+def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into a :class:`StudyError`.
+
+    Examples
+    --------
+    >>> load_toml("no/such/file.toml")
+    Traceback (most recent call last):
+    ...
+    bayesgrok.study.errors.StudyError: no/such/file.toml: file not found
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StudyError(str(path), "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudyError(str(path), "", f"cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(str(path), "", f"TOML syntax error: {exc}") from None
+
+
+def pydantic_error(path: str | os.PathLike[str], exc: ValidationError, prefix: str = "") -> StudyError:
+    """Turn the first error of a pydantic validation into a :class:`StudyError`."""
+    err = exc.errors()[0]
+    # drop pydantic's union-branch markers such as 'int' or "literal['full']"
+    loc = [
+        str(p)
+        for p in err.get("loc", ())
+        if not str(p).startswith(("literal[", "function-"))
+        and str(p) not in ("int", "str", "float", "bool", "list", "dict")
+    ]
+    key = ".".join(([prefix] if prefix else []) + loc)
+    msg = err.get("msg", "invalid value")
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown key"
+    elif err.get("type") == "missing":
+        return StudyError(str(path), key, "required key is missing")
+    return StudyError(str(path), key, msg, value=err.get("input"))
+
+
+def parse_study(raw: dict[str, Any], path: str | os.PathLike[str]) -> StudySpec:
+    """Validate a study file's contents.
+
+    Examples
+    --------
+    >>> parse_study({"name": "x", "task": {"name": "t"}, "model": {"family": "linear"},
+    ...              "search": {"steps": 5}, "colour": "red"}, "s.toml")
+    Traceback (most recent call last):
+    ...
+    bayesgrok.study.errors.StudyError: s.toml: colour = 'red': unknown key
+    """
+    try:
+        return StudySpec.model_validate(raw)
+    except ValidationError as exc:
+        raise pydantic_error(path, exc) from None
+
+
+def models_dirs(study_path: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Where model cards are looked up, in order.
+
+    ``$BAYESGROK_MODELS`` (a path list), then ``models/`` beside the study's folder, then
+    the ``models/`` of the bayesgrok source tree.
+
+    Examples
+    --------
+    >>> any(p.name == "models" for p in models_dirs())
+    True
+    """
+    dirs: list[Path] = []
+    env = os.environ.get("BAYESGROK_MODELS")
+    if env:
+        dirs += [Path(p) for p in env.split(os.pathsep) if p]
+    if study_path is not None:
+        dirs.append(Path(study_path).resolve().parent.parent / "models")
+    dirs.append(Path(__file__).resolve().parents[2] / "models")
+    unique: list[Path] = []
+    for d in dirs:
+        if d not in unique:
+            unique.append(d)
+    return unique
+
+
+def studies_dir() -> Path:
+    """The ``studies/`` folder of the bayesgrok source tree."""
+    return Path(__file__).resolve().parents[2] / "studies"
+
+
+def find_card(name: str, study_path: str | os.PathLike[str], key: str = "model.card") -> Path:
+    """The path of model card ``name``, or a :class:`StudyError` naming the study file."""
+    for d in models_dirs(study_path):
+        candidate = d / f"{name}.toml"
+        if candidate.is_file():
+            return candidate
+    known = sorted({p.stem for d in models_dirs(study_path) if d.is_dir() for p in d.glob("*.toml")})
+    raise StudyError(
+        str(study_path), key, f"no model card of that name (known: {', '.join(known) or 'none'})",
+        value=name,
+    )
+
+
+def load_card(name: str, study_path: str | os.PathLike[str]) -> tuple[Path, ModelCard]:
+    """Find, read and validate model card ``name``."""
+    path = find_card(name, study_path)
+    raw = load_toml(path)
+    try:
+        return path, ModelCard.model_validate(raw)
+    except ValidationError as exc:
+        raise pydantic_error(path, exc) from None

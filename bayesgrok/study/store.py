@@ -1,0 +1,69 @@
+"""The run store: where a study's results live and how finished runs are recognised.
+
+::
+
+    <out>/runs/<run-id>.nc     one trajectory per run (written atomically)
+    <out>/study.nc             all runs combined, swept values as coordinates on `run`
+    <out>/summary.csv          onsets, gap, final accuracies and status per run and seed
+    <out>/failures.json        runs that raised, with the error (recomputed next time)
+    <out>/figures/*.png        figures
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from bayesgrok import trajectory
+from bayesgrok.trajectory import TrajectoryError
+
+
+def run_path(out: Path, run_id: str) -> Path:
+    """The file of run ``run_id``."""
+    return Path(out) / "runs" / f"{run_id}.nc"
+
+
+def load_finished(path: Path, config: dict[str, Any]) -> xr.Dataset | None:
+    """The finished trajectory at ``path`` if it is complete, valid and made from ``config``.
+
+    Returns ``None`` when the file is missing, unreadable, invalid, or from another
+    configuration, so that the run is computed (again).
+
+    Examples
+    --------
+    >>> load_finished(Path("no/such/run.nc"), {}) is None
+    True
+    """
+    if not path.is_file():
+        return None
+    try:
+        ds = trajectory.read(path)
+    except TrajectoryError:
+        return None
+    if trajectory.config_of(ds) != config:
+        return None
+    return ds
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (temporary name, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """Write ``value`` as JSON to ``path`` atomically."""
+    return write_text(path, json.dumps(value, indent=2, default=str) + "\n")

@@ -1,0 +1,43 @@
+"""Shared fixtures: small study files written by the tests themselves."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+TINY_STUDY = """
+name = "tiny"
+description = "a tiny linear study for tests"
+
+[task]
+name = "linear_sign"
+
+[model]
+card = "miller_linear"
+
+[search]
+optimizer = "sgd"
+optimizer_args = {{ learning_rate = 1e-3 }}
+epochs = {epochs}
+log = {{ every = 10 }}
+
+[sweep]
+seeds = [0, 1]
+grid = {{ "model.complexity_weight" = [1.0, 0.0] }}
+"""
+
+
+@pytest.fixture
+def write_study(tmp_path: Path):
+    """Write a study file into a temporary folder and return its path."""
+
+    def write(text: str | None = None, name: str = "study.toml", **fmt: object) -> Path:
+        if text is None:
+            text = TINY_STUDY.format(epochs=fmt.get("epochs", 100))
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write

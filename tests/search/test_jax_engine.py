@@ -1,0 +1,148 @@
+"""The JAX engine: schema, seeds vectorised, determinism, divergence, minibatch stream."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from bayesgrok.families.linear import LinearRegression
+from bayesgrok.search import jax_engine
+from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.contract import Batch, JaxFamily
+from bayesgrok.tasks import make_task
+
+
+class Softmax(JaxFamily):
+    """Multinomial logistic regression with an L2 complexity, for classification tests."""
+
+    name = "softmax"
+
+    def init(self, key, split):
+        return 0.01 * jax.random.normal(key, (split.n_features, split.n_classes))
+
+    def error(self, w, batch):
+        logp = jax.nn.log_softmax(batch.x @ w)
+        return -jnp.mean(jnp.take_along_axis(logp, batch.y[:, None], axis=-1))
+
+    def complexity(self, w, train):
+        return 1e-3 * jnp.sum(w**2)
+
+    def predict(self, w, x, train):
+        return jax.nn.softmax(x @ w)
+
+
+class Fragile(JaxFamily):
+    """A scalar model p with error p^2, starting at p = seed: with too large a learning
+    rate p grows geometrically unless it starts at 0."""
+
+    name = "fragile"
+
+    def init(self, key, split):
+        return jnp.asarray(float(split.seed))
+
+    def error(self, p, batch):
+        return p**2 + 0.0 * jnp.sum(batch.y)
+
+    def complexity(self, p, train):
+        return jnp.asarray(0.0)
+
+    def predict(self, p, x, train):
+        return jnp.full(x.shape[0], p)
+
+
+def _linear(seeds, epochs=200, every=10, **family):
+    splits = [make_task("linear_sign", seed=s) for s in seeds]
+    cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 1e-3}, epochs=epochs,
+                       log={"every": every})
+    return jax_engine.run(LinearRegression(**family), splits, cfg)
+
+
+def test_trajectory_has_the_schema():
+    ds = _linear([0, 1, 2], epochs=50)
+    assert dict(ds.sizes) == {"seed": 3, "step": 6, "feature": 4}
+    for var in ("error", "complexity", "objective", "val_error", "train_mse", "val_mse",
+                "train_accuracy", "val_accuracy"):
+        assert ds[var].dims == ("seed", "step")
+    assert ds["weights"].dims == ("seed", "step", "feature")
+    assert ds["epoch"].values.tolist() == ds["step"].values.tolist()
+    assert list(ds["status"].values) == ["ok"] * 3
+    assert ds.attrs["objective_formula"] == "error + complexity"
+    np.testing.assert_allclose(ds["objective"], ds["error"] + ds["complexity"], rtol=1e-5)
+
+
+def test_vectorised_seeds_match_seeds_run_alone():
+    together = _linear([0, 3])
+    alone = _linear([3])
+    np.testing.assert_allclose(together["val_error"].sel(seed=3), alone["val_error"].sel(seed=3),
+                               rtol=1e-5)
+
+
+def test_rerun_is_bit_for_bit_identical():
+    a, b = _linear([0, 1]), _linear([0, 1])
+    for var in a.data_vars:
+        np.testing.assert_array_equal(a[var].values, b[var].values)
+
+
+def test_logging_schedule_does_not_change_the_training():
+    fine = _linear([0], epochs=64, every=1)
+    coarse = _linear([0], epochs=64, every=21)
+    common = coarse["step"].values
+    np.testing.assert_allclose(fine["error"].sel(step=common), coarse["error"], rtol=1e-6)
+
+
+def test_complexity_weight_zero_gives_error_objective():
+    ds = _linear([0], epochs=20, complexity_weight=0.0)
+    np.testing.assert_array_equal(ds["objective"].values, ds["error"].values)
+    assert (ds["complexity"] > 0).all()
+
+
+def test_a_diverging_seed_is_recorded_and_the_others_go_on():
+    splits = [make_task("linear_sign", seed=s) for s in (0, 1)]
+    # p <- p (1 - 2 lr) = -2 p: p^2 of seed 1 overflows float32 after 64 steps
+    cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 1.5}, steps=300,
+                       log={"every": 50})
+    ds = jax_engine.run(Fragile(), splits, cfg)
+    assert ds["status"].sel(seed=0).item() == "ok"
+    assert ds["status"].sel(seed=1).item() == "diverged"
+    assert "step" in ds["status"].attrs["reasons"]
+    assert np.isfinite(ds["error"].sel(seed=0)).all()
+    assert np.isnan(ds["error"].sel(seed=1).isel(step=-1))
+    assert np.isfinite(ds["error"].sel(seed=1, step=50))  # recorded up to the divergence
+
+
+def test_classification_records_accuracies_and_learns():
+    splits = [make_task("modular", seed=s, operation="add") for s in (0, 1)]
+    cfg = SearchConfig(optimizer="adam", optimizer_args={"learning_rate": 0.05}, epochs=20,
+                       batch_size=64, log={"every": 50})
+    ds = jax_engine.run(Softmax(), splits, cfg)
+    assert "train_mse" not in ds and ds.attrs["task_kind"] == "classification"
+    assert (ds["train_accuracy"].isel(step=-1) > ds["train_accuracy"].isel(step=0)).all()
+    assert ds["epoch"].values[-1] == pytest.approx(20, abs=64 / 600)
+
+
+def test_minibatch_stream_visits_every_point_once_per_epoch():
+    n, batch = 12, 4
+    train = Batch(jnp.arange(n, dtype=jnp.float32)[:, None], jnp.arange(n))
+    key = jax.random.PRNGKey(0)
+    seen = [jax_engine._select_batch(train, key, jnp.asarray(t), batch).y for t in range(6)]
+    first, second = np.concatenate(seen[:3]), np.concatenate(seen[3:])
+    assert sorted(first.tolist()) == list(range(n)) == sorted(second.tolist())
+    assert first.tolist() != second.tolist()  # reshuffled between epochs
+
+
+def test_minibatch_stream_wraps_across_epochs():
+    n, batch = 10, 4
+    train = Batch(jnp.arange(n, dtype=jnp.float32)[:, None], jnp.arange(n))
+    key = jax.random.PRNGKey(1)
+    stream = np.concatenate(
+        [jax_engine._select_batch(train, key, jnp.asarray(t), batch).y for t in range(5)]
+    )
+    assert sorted(stream[:10].tolist()) == list(range(n))
+    assert sorted(stream[10:20].tolist()) == list(range(n))
+
+
+def test_splits_of_different_shapes_are_refused():
+    a = make_task("linear_sign", seed=0)
+    b = make_task("linear_sign", seed=1, n_train=3)
+    with pytest.raises(ValueError, match="same data shapes"):
+        jax_engine.run(LinearRegression(), [a, b], SearchConfig(steps=1))
