@@ -85,11 +85,30 @@ def _print_summary(result: Path) -> None:
     threshold = float(ds.attrs.get("threshold", 0.95))
     mse = ds.attrs.get("mse_threshold")
     table = summary_table(ds, threshold, mse_threshold=None if mse is None else float(mse))
-    view = Table(title=f"{ds.attrs.get('study', result)} (threshold {threshold:g})")
-    for column in table.columns:
-        view.add_column(str(column), justify="left" if column in ("run", "status") else "right")
-    for row in table.itertuples(index=False):
-        view.add_row(*[_fmt(v) for v in row])
+    swept = [c for c in ds.coords if ds[c].dims == ("run",) and c != "run"]
+    total = int(ds["step"].max())
+    view = Table(title=f"{ds.attrs.get('study', result)}: onsets at threshold {threshold:g}, "
+                 f"of {total} steps ('never' = not crossed)")
+    finals = [c for c in ("final_train_accuracy", "final_val_accuracy") if c in table.columns]
+    finals = finals or [c for c in table.columns if c.startswith("final_")]
+    columns = ([] if swept else ["run"]) + [*swept, "seed", "status", "train_onset", "val_onset",
+                                           "gap", *finals]
+    headers = {"train_onset": "train onset", "val_onset": "val onset",
+               "final_train_accuracy": "train acc", "final_val_accuracy": "val acc",
+               "final_train_mse": "train mse", "final_val_mse": "val mse"}
+    for column in columns:
+        view.add_column(headers.get(column, column), justify="left" if column in (
+            "run", "status") else "right")
+    for row in table.to_dict("records"):
+        cells = []
+        for column in columns:
+            value = row[column]
+            crossed = column.replace("onset", "crossed")
+            if column.endswith("_onset") and not row[crossed]:
+                cells.append("never")
+            else:
+                cells.append(_fmt(value))
+        view.add_row(*cells)
     out.print(view)
 
 
