@@ -1,1 +1,18 @@
-"""bayesgrok.analysis."""
+"""bayesgrok.analysis: functions of trajectories (onsets, the grokking gap, summaries).
+
+Every function takes a trajectory or study dataset and returns a dataset (or a table),
+keeping every dimension other than the one it reduces.
+"""
+
+from bayesgrok.analysis.onsets import crossed, final_values, grokking_gap, onset
+from bayesgrok.analysis.summary import summarize, summary_table, swept_parameters
+
+__all__ = [
+    "crossed",
+    "final_values",
+    "grokking_gap",
+    "onset",
+    "summarize",
+    "summary_table",
+    "swept_parameters",
+]

@@ -1,1 +1,11 @@
-"""bayesgrok.plots."""
+"""bayesgrok.plots: matplotlib figures, each a function of a trajectory or study dataset.
+
+Figures are made with :class:`matplotlib.figure.Figure` directly (no pyplot, no global
+state, no backend to choose); each function returns its figure and saves it as PNG when
+given a path.
+"""
+
+from bayesgrok.plots.curves import plot_accuracy
+from bayesgrok.plots.error_complexity import plot_error_complexity
+
+__all__ = ["plot_accuracy", "plot_error_complexity"]

@@ -1,0 +1,66 @@
+"""Helpers shared by the plotting modules (private)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from bayesgrok.analysis.summary import swept_parameters
+
+
+def save(fig: Figure, path: str | os.PathLike[str] | None) -> None:
+    """Write ``fig`` as PNG at ``path`` (creating parent folders) when a path is given."""
+    if path is None:
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=120)
+
+
+def run_title(ds: xr.Dataset, run: object) -> str:
+    """A panel title for one run: its swept values (``lr=0.1, wd=0.01``), else its id."""
+    swept = swept_parameters(ds)
+    if not swept:
+        return str(run)
+    values = ds.sel(run=run)
+    return ", ".join(f"{name}={_fmt(values[name].item())}" for name in swept)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    return str(value)
+
+
+def seed_stats(da: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, min and max over ``seed`` (NaN ignored; all-NaN steps stay NaN)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN steps (diverged, unlogged)
+        mean = da.mean("seed", skipna=True).values
+        low = da.min("seed", skipna=True).values
+        high = da.max("seed", skipna=True).values
+    return mean, low, high
+
+
+def step_axis(ax: Axes) -> None:
+    """A symmetric-log step axis: linear on [0, 1], logarithmic beyond, so step 0 shows."""
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("step (symlog: linear below 1)")
+
+
+def panel_grid(fig: Figure, n: int, max_cols: int = 3) -> list[Axes]:
+    """``n`` axes on a grid of at most ``max_cols`` columns; extra grid cells are removed."""
+    ncols = max(1, min(n, max_cols))
+    nrows = max(1, -(-n // ncols))
+    grid = fig.subplots(nrows, ncols, squeeze=False)
+    axes = list(grid.ravel())
+    for ax in axes[n:]:
+        fig.delaxes(ax)
+    return axes[:n]
