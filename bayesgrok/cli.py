@@ -109,6 +109,8 @@ def _print_summary(result: Path) -> None:
             else:
                 cells.append(_fmt(value))
         view.add_row(*cells)
+    if not out.is_terminal:  # piped or captured: do not squeeze the table to 80 columns
+        out.width = max(out.width, 160)
     out.print(view)
 
 

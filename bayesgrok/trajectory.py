@@ -226,7 +226,7 @@ def combine(
     --------
     >>> from bayesgrok.trajectory import example
     >>> ds = combine({"a": example(), "b": example()}, {"lr": [0.1, 0.2]})
-    >>> ds.sizes["run"], list(ds["lr"].values)
+    >>> ds.sizes["run"], ds["lr"].values.tolist()
     (2, [0.1, 0.2])
     """
     if not runs:
@@ -252,7 +252,11 @@ def combine(
     for name, values in (sweep or {}).items():
         values = list(values)
         if len(values) != len(ids):
-            raise TrajectoryError(f"combine: sweep {name!r} has {len(values)} values for {len(ids)} runs")
+            raise TrajectoryError(
+                f"combine: sweep {name!r} has {len(values)} values for {len(ids)} runs"
+            )
+        if not all(np.isscalar(v) for v in values):  # lists and tables: stored as JSON text
+            values = [json.dumps(v) for v in values]
         study = study.assign_coords({name: ("run", np.asarray(values))})
     study["status"] = study["status"].astype(str)
     study.attrs = dict(attrs or {})

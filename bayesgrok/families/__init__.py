@@ -73,5 +73,6 @@ def make_family(name: str, **params: Any) -> Any:
     try:
         return FAMILIES[name](**params)
     except (TypeError, ValueError) as exc:
-        key = next(iter(params), "")
+        named = [k for k in params if k in str(exc)]  # the parameter the message is about
+        key = (named or list(params) or [""])[0]
         raise FamilyParameterError(f"family {name!r}: {exc}", name, key, params.get(key)) from exc

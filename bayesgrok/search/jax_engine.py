@@ -203,7 +203,7 @@ def run(
     ...                    log={"every": 50})
     >>> ds = run(LinearRegression(), splits, cfg)
     >>> dict(ds.sizes)
-    {'seed': 2, 'step': 3}
+    {'seed': 2, 'step': 3, 'feature': 4}
     """
     if not splits:
         raise ValueError("run: no splits given")

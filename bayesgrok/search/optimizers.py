@@ -46,10 +46,10 @@ def make_optimizer(name: str, args: dict[str, Any] | None = None) -> optax.Gradi
     >>> opt = make_optimizer("adam", {"learning_rate": 1e-2})
     >>> isinstance(opt, optax.GradientTransformation)
     True
-    >>> make_optimizer("adamm")
+    >>> make_optimizer("adamm")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    bayesgrok.search.optimizers.OptimizerError: unknown optimizer 'adamm' (optax has no such optimizer; did you mean 'adam'?)
+    bayesgrok.search.optimizers.OptimizerError: unknown optimizer 'adamm' ...
     """
     args = dict(args or {})
     factory = getattr(optax, name, None) if not name.startswith("_") else None

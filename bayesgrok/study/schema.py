@@ -164,9 +164,13 @@ def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise StudyError(str(path), "", f"TOML syntax error: {exc}") from None
 
 
-def pydantic_error(path: str | os.PathLike[str], exc: ValidationError, prefix: str = "") -> StudyError:
+def pydantic_error(
+    path: str | os.PathLike[str], exc: ValidationError, prefix: str = ""
+) -> StudyError:
     """Turn the first error of a pydantic validation into a :class:`StudyError`."""
-    err = exc.errors()[0]
+    errors = exc.errors()
+    # an unknown key (a typo, say) often explains a missing one: report it first
+    err = min(errors, key=lambda e: e.get("type") != "extra_forbidden")
     # drop pydantic's union-branch markers such as 'int' or "literal['full']"
     loc = [
         str(p)
@@ -236,7 +240,8 @@ def find_card(name: str, study_path: str | os.PathLike[str], key: str = "model.c
         candidate = d / f"{name}.toml"
         if candidate.is_file():
             return candidate
-    known = sorted({p.stem for d in models_dirs(study_path) if d.is_dir() for p in d.glob("*.toml")})
+    dirs = [d for d in models_dirs(study_path) if d.is_dir()]
+    known = sorted({p.stem for d in dirs for p in d.glob("*.toml")})
     raise StudyError(
         str(study_path), key, f"no model card of that name (known: {', '.join(known) or 'none'})",
         value=name,

@@ -1,0 +1,115 @@
+"""Study files: schema, sweep expansion, run ids, and each kind of bad input."""
+
+import pytest
+
+from bayesgrok.study.errors import StudyError
+from bayesgrok.study.resolve import load_study
+from bayesgrok.study.schema import studies_dir
+
+
+def test_shipped_studies_resolve():
+    for path in sorted(studies_dir().glob("*.toml")):
+        study = load_study(path)
+        assert study.runs, path
+
+
+def test_sweep_expands_the_grid_and_fills_defaults(write_study):
+    study = load_study(write_study())
+    assert [r.swept for r in study.runs] == [{"complexity_weight": 1.0},
+                                             {"complexity_weight": 0.0}]
+    config = study.runs[1].config
+    assert config["model"]["complexity_weight"] == 0.0
+    assert config["model"]["noise_variance"] == 0.002  # from the model card
+    assert config["task"]["n_points"] == 100  # the task's default
+    assert config["seeds"] == [0, 1]
+
+
+def test_run_ids_are_stable_and_follow_the_configuration(write_study):
+    a = [r.run_id for r in load_study(write_study()).runs]
+    b = [r.run_id for r in load_study(write_study()).runs]
+    c = [r.run_id for r in load_study(write_study(epochs=7)).runs]
+    assert a == b and len(set(a)) == 2
+    assert set(a).isdisjoint(c)
+    assert a[0].startswith("complexity_weight=1.0-")
+
+
+def test_model_overrides_beat_the_card(write_study):
+    text = """
+    name = "override"
+    [task]
+    name = "linear_sign"
+    [model]
+    card = "miller_linear"
+    prior_variance = 2.0
+    [search]
+    steps = 5
+    """
+    run = load_study(write_study(text)).runs[0]
+    assert run.config["model"]["prior_variance"] == 2.0
+    assert run.build_family().prior_variance == 2.0
+
+
+BASE = """
+name = "bad"
+[task]
+name = "linear_sign"
+[model]
+card = "miller_linear"
+[search]
+optimizer = "sgd"
+optimizer_args = { learning_rate = 1e-3 }
+epochs = 10
+"""
+
+
+@pytest.mark.parametrize(
+    "old, new, key, value",
+    [
+        ('epochs = 10', 'epochs = 10\nlearning_rate = 0.1', "search.learning_rate", 0.1),
+        ('name = "bad"', 'name = "bad"\ncolour = "red"', "colour", "red"),
+        ('name = "linear_sign"', 'name = "linear_sign"\nn_pointz = 5', "task.n_pointz", 5),
+        ('name = "linear_sign"', 'name = "linear_sign"\nn_points = "many"', "task.n_points",
+         "many"),
+        ('card = "miller_linear"', 'card = "miller_linear"\nlr = 1', "model.lr", 1),
+        ('epochs = 10', 'epochs = "many"', "search.epochs", "many"),
+        ('epochs = 10', 'epochs = 0', "search.epochs", 0),
+        ('name = "linear_sign"', 'name = "linear_sigh"', "task.name", "linear_sigh"),
+        ('card = "miller_linear"', 'card = "no_such_card"', "model.card", "no_such_card"),
+        ('card = "miller_linear"', 'family = "gaussian_blob"', "model.family", "gaussian_blob"),
+        ('optimizer = "sgd"', 'optimizer = "adamm"', "search.optimizer", "adamm"),
+        ('learning_rate = 1e-3', 'learning_rat = 1e-3', "search.optimizer_args.learning_rat",
+         1e-3),
+        ('card = "miller_linear"', 'card = "miller_linear"\nnoise_variance = -1.0',
+         "model.noise_variance", -1.0),
+        ('name = "linear_sign"', 'name = "linear_sign"\nn_train = 500', "task", None),
+    ],
+)
+def test_bad_input_names_file_key_and_value(write_study, old, new, key, value):
+    path = write_study(BASE.replace(old, new, 1))
+    with pytest.raises(StudyError) as info:
+        load_study(path)
+    err = info.value
+    assert err.file == str(path)
+    assert err.key == key
+    if value is not None:
+        assert err.value == value
+        assert repr(value) in str(err)
+
+
+def test_missing_required_keys_and_syntax_errors(write_study):
+    with pytest.raises(StudyError, match="search: required key is missing"):
+        load_study(write_study(BASE.split("[search]")[0]))
+    with pytest.raises(StudyError, match="TOML syntax error"):
+        load_study(write_study("name = [unclosed"))
+    with pytest.raises(StudyError, match="file not found"):
+        load_study("nowhere/study.toml")
+
+
+def test_bad_sweep_key(write_study):
+    text = BASE + '[sweep]\ngrid = { "trainer.lr" = [1, 2] }\n'
+    with pytest.raises(StudyError, match="must start with task., model. or search."):
+        load_study(write_study(text))
+    text = BASE + '[sweep]\ngrid = { "search.epochs" = [10, -1] }\n'
+    with pytest.raises(StudyError) as info:
+        load_study(write_study(text))
+    assert info.value.key == "search.epochs" and info.value.value == -1

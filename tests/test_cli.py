@@ -1,0 +1,93 @@
+"""The command line: run, show, plot, list; bad input gives a message, status 2, no files."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from bayesgrok.cli import app
+
+runner = CliRunner()
+
+
+def test_run_show_plot(write_study, tmp_path):
+    out = tmp_path / "res"
+    result = runner.invoke(app, ["run", str(write_study()), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 runs computed, 0 reused, 0 failed" in result.output
+    assert (out / "study.nc").is_file() and (out / "summary.csv").is_file()
+    assert (out / "figures" / "accuracy.png").is_file()
+    again = runner.invoke(app, ["run", str(write_study()), "--out", str(out)])
+    assert "0 runs computed, 2 reused" in again.output
+    shown = runner.invoke(app, ["show", str(out)])
+    assert shown.exit_code == 0
+    assert "never" in shown.output  # the ablation never generalises in 100 epochs
+    assert "complexity_weight" in shown.output
+    figs = tmp_path / "figs"
+    plotted = runner.invoke(app, ["plot", str(out / "study.nc"), "--out", str(figs)])
+    assert plotted.exit_code == 0
+    assert sorted(p.name for p in figs.iterdir()) == ["accuracy.png", "error_complexity.png"]
+
+
+def test_list_names_shipped_studies_and_cards():
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0
+    for name in ("quickstart", "miller_linear", "miller_linear_ablation"):
+        assert name in result.output
+
+
+BAD = {
+    "toml syntax": ("name = [unclosed", "TOML syntax error", None),
+    "unknown key": (None, "random_key = 3: unknown key", ('name = "bad"',
+                                                          'name = "bad"\nrandom_key = 3')),
+    "wrong type": (None, "search.epochs = 'lots'", ('epochs = 10', 'epochs = "lots"')),
+    "out of range": (None, "search.epochs = -5", ('epochs = 10', 'epochs = -5')),
+    "unknown task": (None, "task.name = 'nope'", ('name = "linear_sign"', 'name = "nope"')),
+    "unknown card": (None, "model.card = 'nope'", ('card = "miller_linear"', 'card = "nope"')),
+    "unknown optimizer": (None, "search.optimizer = 'sgdd'", ('optimizer = "sgd"',
+                                                             'optimizer = "sgdd"')),
+}
+
+BASE = """
+name = "bad"
+[task]
+name = "linear_sign"
+[model]
+card = "miller_linear"
+[search]
+optimizer = "sgd"
+epochs = 10
+"""
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_exits_2_names_it_and_writes_nothing(case, write_study, tmp_path):
+    text, expected, swap = BAD[case]
+    if text is None:
+        text = BASE.replace(*swap)
+    path = write_study(text)
+    out = tmp_path / "never_made"
+    result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 2
+    assert str(path) in result.output
+    assert expected in result.output
+    assert not out.exists()
+
+
+def test_missing_study_file_and_result(tmp_path):
+    result = runner.invoke(app, ["run", str(tmp_path / "absent.toml")])
+    assert result.exit_code == 2 and "file not found" in result.output
+    result = runner.invoke(app, ["show", str(tmp_path / "absent")])
+    assert result.exit_code == 2 and "no such result" in result.output
+
+
+def test_console_script_reports_one_line_and_status_2(write_study, tmp_path):
+    path = write_study(BASE.replace('epochs = 10', 'epochs = "lots"'))
+    proc = subprocess.run(
+        [sys.executable, "-m", "bayesgrok.cli", "run", str(path), "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "search.epochs = 'lots'" in proc.stderr
