@@ -218,8 +218,9 @@ def combine(
     attrs
         Attributes of the study dataset.
 
-    Each run's own attributes are kept as per-run string variables (``family``,
-    ``objective_formula``, ``config``, ``wall_time_s``) so nothing is lost. Runs logged at
+    Each run's own attributes are kept as per-run variables (``family``, ``task``,
+    ``objective_formula``, ``config``, ``wall_time_s``, ``total_steps``) so nothing is
+    lost. Runs logged at
     different steps are aligned on the union of steps (missing values are NaN).
 
     Examples
@@ -243,6 +244,8 @@ def combine(
         }
         ds = ds.assign({k: xr.DataArray(np.asarray(v, dtype=object)) for k, v in extra.items()})
         ds = ds.assign(wall_time_s=xr.DataArray(float(ds.attrs.get("wall_time_s", np.nan))))
+        total = ds.attrs.get("total_steps", int(ds["step"].values[-1]))
+        ds = ds.assign(total_steps=xr.DataArray(np.int64(total)))
         ds.attrs = {}
         per_run.append(ds)
     study = xr.concat(

@@ -69,7 +69,12 @@ def crossed(
 
 
 def onset(
-    da: xr.DataArray, threshold: float, direction: Direction = "up", dim: str = "step"
+    da: xr.DataArray,
+    threshold: float,
+    direction: Direction = "up",
+    dim: str = "step",
+    *,
+    total: xr.DataArray | int | None = None,
 ) -> xr.DataArray:
     """The coordinate value of ``dim`` at which ``da`` first goes strictly past ``threshold``.
 
@@ -83,6 +88,9 @@ def onset(
         ``"up"``: first value strictly above; ``"down"``: first value strictly below.
     dim
         The dimension to search along; its coordinate values (steps) are returned.
+    total
+        What a never-crossing metric counts as (per run, say); default the last
+        coordinate value of ``dim``.
 
     Returns
     -------
@@ -112,7 +120,7 @@ def onset(
         raise ValueError(f"dimension {dim!r} is empty")
     coord = da[dim]
     first = mask.idxmax(dim)  # the first True; the first coordinate value when none is True
-    last = coord.isel({dim: -1}, drop=True)
+    last = coord.isel({dim: -1}, drop=True) if total is None else total
     out = xr.where(mask.any(dim), first, last).astype(coord.dtype)
     out = out.drop_vars(dim, errors="ignore")
     return out.rename(f"{da.name}_onset" if da.name is not None else "onset")
@@ -184,8 +192,9 @@ def grokking_gap(
             "(or 'train_mse' and 'val_mse' with mse_threshold)"
         )
     train, val = ds[f"train_{metric}"], ds[f"val_{metric}"]
-    train_onset = onset(train, level, direction)
-    val_onset = onset(val, level, direction)
+    total = total_steps(ds)
+    train_onset = onset(train, level, direction, total=total)
+    val_onset = onset(val, level, direction, total=total)
     out = xr.Dataset(
         {
             "train_onset": train_onset,
@@ -210,9 +219,26 @@ def grokking_gap(
         "metric": metric,
         "threshold": level,
         "direction": direction,
-        "total_steps": int(ds["step"].values[-1]),
+        "total_steps": int(total.max()) if isinstance(total, xr.DataArray) else int(total),
     }
     return out
+
+
+def total_steps(ds: xr.Dataset) -> xr.DataArray | int:
+    """The length of each run in steps: ``total_steps`` per run in a study dataset, the
+    attribute of a single trajectory, or else the last logged step.
+
+    Examples
+    --------
+    >>> from bayesgrok.trajectory import example
+    >>> total_steps(example())
+    100
+    """
+    if "total_steps" in ds.data_vars:
+        return ds["total_steps"]
+    if "total_steps" in ds.attrs:
+        return int(ds.attrs["total_steps"])
+    return int(ds["step"].values[-1])
 
 
 def final_values(ds: xr.Dataset) -> xr.Dataset:
@@ -241,7 +267,11 @@ def final_values(ds: xr.Dataset) -> xr.Dataset:
     False
     """
     names = [name for name in ds.data_vars if "step" in ds[name].dims]
-    last = ds[names].isel(step=-1)
+    total = total_steps(ds)
+    if isinstance(total, xr.DataArray):  # runs of different lengths: each run's own end
+        last = ds[names].sel(step=total)
+    else:
+        last = ds[names].isel(step=-1)
     # Drop coordinates that lived on step (step itself, epoch, ...): they are now scalars
     # that would only describe the last step.
     step_coords = [name for name in ds.coords if "step" in ds[name].dims]

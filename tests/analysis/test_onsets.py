@@ -212,3 +212,20 @@ def test_final_values_keep_run_dimension():
     assert set(fin["final_train_accuracy"].dims) == {"run", "seed"}
     assert fin["final_train_accuracy"].sel(run="b").values.tolist() == [0.6, 0.6]
     assert "final_family" not in fin  # per-run strings have no step
+
+
+def test_runs_of_different_lengths_count_never_as_their_own_length():
+    from bayesgrok.analysis.onsets import final_values
+    from bayesgrok.trajectory import combine, example
+
+    short = example(steps=(0, 1, 10, 50))  # validation never crosses within 50 steps
+    short["val_accuracy"][:] = 0.5
+    short.attrs["total_steps"] = 50
+    long = example(steps=(0, 1, 10, 100, 1000))
+    long.attrs["total_steps"] = 1000
+    ds = combine({"short": short, "long": long})
+    gap = grokking_gap(ds)
+    assert gap["val_onset"].sel(run="short").values.tolist() == [50, 50]
+    assert gap["val_onset"].sel(run="long").values.tolist() == [100, 100]
+    final = final_values(ds)
+    assert final["final_val_accuracy"].sel(run="short").values.tolist() == [0.5, 0.5]
