@@ -23,11 +23,12 @@ def plot_accuracy(
     *,
     threshold: float = 0.95,
     mse_threshold: float | None = None,
+    max_seed_lines: int = 10,
 ) -> Figure:
     """Training and validation accuracy against step, one panel per run.
 
-    Each panel shows the mean over seeds as a line and the min-max spread over seeds as a
-    shaded band, a dotted horizontal line at ``threshold`` and dashed vertical lines at the
+    Each panel shows the mean over seeds as a line, the min-max spread over seeds as a
+    shaded band, each seed as a thin line (up to ``max_seed_lines`` seeds), a dotted horizontal line at ``threshold`` and dashed vertical lines at the
     mean onsets (averaged over the seeds that cross; no line where none does).
 
     The step axis is symmetric-log with ``linthresh=1``: linear on [0, 1] and logarithmic
@@ -47,6 +48,8 @@ def plot_accuracy(
         Accuracy threshold to draw and to take onsets at.
     mse_threshold
         MSE threshold, for regression trajectories without accuracy.
+    max_seed_lines
+        Draw every seed's own curve when there are at most this many seeds.
 
     Returns
     -------
@@ -81,11 +84,11 @@ def plot_accuracy(
     for ax, run in zip(axes, runs, strict=True):
         one = ds if run is None else ds.sel(run=run)
         one_onsets = onsets if onsets is None or run is None else onsets.sel(run=run)
-        _panel(ax, one, metric, level, one_onsets)
+        _panel(ax, one, metric, level, one_onsets, one.sizes["seed"] <= max_seed_lines)
         if run is not None:
             ax.set_title(run_title(ds, run))
     axes[0].legend(loc="best", fontsize="small")
-    title = " / ".join(str(ds.attrs[k]) for k in ("task", "family") if ds.attrs.get(k))
+    title = " / ".join(str(ds.attrs[k]) for k in ("study", "task", "family") if ds.attrs.get(k))
     if title:
         fig.suptitle(title)
     save(fig, path)
@@ -93,7 +96,12 @@ def plot_accuracy(
 
 
 def _panel(
-    ax: Axes, ds: xr.Dataset, metric: str, level: float | None, onsets: xr.Dataset | None
+    ax: Axes,
+    ds: xr.Dataset,
+    metric: str,
+    level: float | None,
+    onsets: xr.Dataset | None,
+    seed_lines: bool,
 ) -> None:
     steps = ds["step"].values
     for split in ("train", "val"):
@@ -104,6 +112,9 @@ def _panel(
         color = _COLORS[split]
         ax.fill_between(steps, low, high, color=color, alpha=0.25, linewidth=0)
         ax.plot(steps, mean, color=color, label=f"{_LABELS[split]} (mean over seeds)")
+        if seed_lines:
+            for seed in da["seed"].values:
+                ax.plot(steps, da.sel(seed=seed).values, color=color, linewidth=0.6, alpha=0.45)
         if onsets is not None:
             hit = onsets[f"{split}_onset"].where(onsets[f"{split}_crossed"])
             if bool(hit.notnull().any()):
