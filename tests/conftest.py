@@ -29,6 +29,25 @@ grid = {{ "model.complexity_weight" = [1.0, 0.0] }}
 """
 
 
+MINIMAL_STUDY = """
+name = "bad"
+[task]
+name = "linear_sign"
+[model]
+card = "miller_linear"
+[search]
+optimizer = "sgd"
+optimizer_args = { learning_rate = 1e-3 }
+epochs = 10
+"""
+
+
+@pytest.fixture
+def minimal_study() -> str:
+    """The text of a small valid study, for tests that break one line of it."""
+    return MINIMAL_STUDY
+
+
 @pytest.fixture
 def write_study(tmp_path: Path):
     """Write a study file into a temporary folder and return its path."""

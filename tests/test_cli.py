@@ -49,23 +49,13 @@ BAD = {
                                                              'optimizer = "sgdd"')),
 }
 
-BASE = """
-name = "bad"
-[task]
-name = "linear_sign"
-[model]
-card = "miller_linear"
-[search]
-optimizer = "sgd"
-epochs = 10
-"""
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_input_exits_2_names_it_and_writes_nothing(case, write_study, tmp_path):
+def test_bad_input_exits_2_names_it_and_writes_nothing(case, write_study, minimal_study, tmp_path):
     text, expected, swap = BAD[case]
     if text is None:
-        text = BASE.replace(*swap)
+        text = minimal_study.replace(*swap)
     path = write_study(text)
     out = tmp_path / "never_made"
     result = runner.invoke(app, ["run", str(path), "--out", str(out)])
@@ -82,8 +72,8 @@ def test_missing_study_file_and_result(tmp_path):
     assert result.exit_code == 2 and "no such result" in result.output
 
 
-def test_console_script_reports_one_line_and_status_2(write_study, tmp_path):
-    path = write_study(BASE.replace('epochs = 10', 'epochs = "lots"'))
+def test_console_script_reports_one_line_and_status_2(write_study, minimal_study, tmp_path):
+    path = write_study(minimal_study.replace('epochs = 10', 'epochs = "lots"'))
     proc = subprocess.run(
         [sys.executable, "-m", "bayesgrok.cli", "run", str(path), "--out", str(tmp_path / "o")],
         capture_output=True, text=True, check=False,

@@ -28,8 +28,9 @@ def plot_accuracy(
     """Training and validation accuracy against step, one panel per run.
 
     Each panel shows the mean over seeds as a line, the min-max spread over seeds as a
-    shaded band, each seed as a thin line (up to ``max_seed_lines`` seeds), a dotted horizontal line at ``threshold`` and dashed vertical lines at the
-    mean onsets (averaged over the seeds that cross; no line where none does).
+    shaded band, each seed as a thin line (up to ``max_seed_lines`` seeds), a dotted
+    horizontal line at ``threshold`` and dashed vertical lines at the mean onsets
+    (averaged over the seeds that cross; no line where none does).
 
     The step axis is symmetric-log with ``linthresh=1``: linear on [0, 1] and logarithmic
     beyond, so that step 0 (the initial state) is shown at its true value instead of being

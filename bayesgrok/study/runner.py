@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -150,7 +149,16 @@ def run_study(
 
 
 def combine_runs(study: Study, finished: dict[str, xr.Dataset]) -> xr.Dataset:
-    """Combine a study's finished runs (in study order) into one dataset."""
+    """Combine a study's finished runs (in study order) into one dataset.
+
+    Examples
+    --------
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> study = load_study(studies_dir() / "quickstart.toml")
+    >>> done = {r.run_id: execute(r) for r in study.runs}
+    >>> combine_runs(study, done)["complexity_weight"].values.tolist()
+    [1.0, 0.0]
+    """
     order = [r for r in study.runs if r.run_id in finished]
     sweep = {name: [r.swept[name] for r in order] for name in study.sweep_names}
     attrs = {
@@ -174,7 +182,18 @@ def write_outputs(
     *,
     figures: bool = True,
 ) -> None:
-    """Write ``study.nc``, ``summary.csv``, ``failures.json`` and the figures."""
+    """Write ``study.nc``, ``summary.csv``, ``failures.json`` and the figures.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> study = load_study(studies_dir() / "quickstart.toml")
+    >>> out = Path(tempfile.mkdtemp())
+    >>> write_outputs(study, out, {}, {"run-x": "ValueError: boom"})
+    >>> sorted(p.name for p in out.iterdir())
+    ['failures.json']
+    """
     from bayesgrok.analysis import summary_table
 
     if failed:
@@ -193,7 +212,16 @@ def write_outputs(
 
 
 def draw_figures(ds: xr.Dataset, folder: Path, *, threshold: float = 0.95) -> list[Path]:
-    """Draw the standard figures of a study dataset into ``folder``; return their paths."""
+    """Draw the standard figures of a study dataset into ``folder``; return their paths.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.trajectory import combine, example
+    >>> paths = draw_figures(combine({"a": example()}), Path(tempfile.mkdtemp()))
+    >>> [p.name for p in paths]
+    ['accuracy.png', 'error_complexity.png']
+    """
     from bayesgrok.plots import plot_accuracy, plot_error_complexity
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -214,7 +242,3 @@ def _close(fig: Any) -> None:
     except Exception:  # noqa: BLE001 - a Figure made without pyplot needs no closing
         pass
 
-
-def runs_of(ds: xr.Dataset) -> Sequence[str]:
-    """Run ids of a study dataset."""
-    return [str(r) for r in ds["run"].values]

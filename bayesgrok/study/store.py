@@ -24,7 +24,13 @@ from bayesgrok.trajectory import TrajectoryError
 
 
 def run_path(out: Path, run_id: str) -> Path:
-    """The file of run ``run_id``."""
+    """The file of run ``run_id``.
+
+    Examples
+    --------
+    >>> run_path(Path("out"), "run-1").as_posix()
+    'out/runs/run-1.nc'
+    """
     return Path(out) / "runs" / f"{run_id}.nc"
 
 
@@ -51,7 +57,14 @@ def load_finished(path: Path, config: dict[str, Any]) -> xr.Dataset | None:
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temporary name, then rename)."""
+    """Write ``text`` to ``path`` atomically (temporary name, then rename).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> write_text(Path(tempfile.mkdtemp()) / "a.txt", "hello").read_text()
+    'hello'
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -65,5 +78,12 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def write_json(path: Path, value: Any) -> Path:
-    """Write ``value`` as JSON to ``path`` atomically."""
+    """Write ``value`` as JSON to ``path`` atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> json.loads(write_json(Path(tempfile.mkdtemp()) / "a.json", {"a": 1}).read_text())
+    {'a': 1}
+    """
     return write_text(path, json.dumps(value, indent=2, default=str) + "\n")

@@ -49,17 +49,6 @@ def test_model_overrides_beat_the_card(write_study):
     assert run.build_family().prior_variance == 2.0
 
 
-BASE = """
-name = "bad"
-[task]
-name = "linear_sign"
-[model]
-card = "miller_linear"
-[search]
-optimizer = "sgd"
-optimizer_args = { learning_rate = 1e-3 }
-epochs = 10
-"""
 
 
 @pytest.mark.parametrize(
@@ -84,8 +73,8 @@ epochs = 10
         ('name = "linear_sign"', 'name = "linear_sign"\nn_train = 500', "task", None),
     ],
 )
-def test_bad_input_names_file_key_and_value(write_study, old, new, key, value):
-    path = write_study(BASE.replace(old, new, 1))
+def test_bad_input_names_file_key_and_value(write_study, minimal_study, old, new, key, value):
+    path = write_study(minimal_study.replace(old, new, 1))
     with pytest.raises(StudyError) as info:
         load_study(path)
     err = info.value
@@ -96,20 +85,20 @@ def test_bad_input_names_file_key_and_value(write_study, old, new, key, value):
         assert repr(value) in str(err)
 
 
-def test_missing_required_keys_and_syntax_errors(write_study):
+def test_missing_required_keys_and_syntax_errors(write_study, minimal_study):
     with pytest.raises(StudyError, match="search: required key is missing"):
-        load_study(write_study(BASE.split("[search]")[0]))
+        load_study(write_study(minimal_study.split("[search]")[0]))
     with pytest.raises(StudyError, match="TOML syntax error"):
         load_study(write_study("name = [unclosed"))
     with pytest.raises(StudyError, match="file not found"):
         load_study("nowhere/study.toml")
 
 
-def test_bad_sweep_key(write_study):
-    text = BASE + '[sweep]\ngrid = { "trainer.lr" = [1, 2] }\n'
+def test_bad_sweep_key(write_study, minimal_study):
+    text = minimal_study + '[sweep]\ngrid = { "trainer.lr" = [1, 2] }\n'
     with pytest.raises(StudyError, match="must start with task., model. or search."):
         load_study(write_study(text))
-    text = BASE + '[sweep]\ngrid = { "search.epochs" = [10, -1] }\n'
+    text = minimal_study + '[sweep]\ngrid = { "search.epochs" = [10, -1] }\n'
     with pytest.raises(StudyError) as info:
         load_study(write_study(text))
     assert info.value.key == "search.epochs" and info.value.value == -1
