@@ -47,7 +47,7 @@ class LinearRegression(JaxFamily):
     >>> fam = LinearRegression()
     >>> w = jnp.array([1.0, 0.0, 0.0, 0.0])
     >>> train = Batch(jnp.array([[1.0, 0, 0, 0], [2.0, 0, 0, 0]]), jnp.array([1.0, 2.0]))
-    >>> float(fam.error(w, train)), float(fam.complexity(w, train))
+    >>> float(fam.error(w, train, train)), float(fam.complexity(w, train))
     (0.0, 1.0)
     """
 
@@ -83,7 +83,7 @@ class LinearRegression(JaxFamily):
             return jnp.asarray(self.initial_weights)
         return self.init_scale * jax.random.normal(key, (d,))
 
-    def error(self, params: jax.Array, batch: Batch) -> jax.Array:
+    def error(self, params: jax.Array, batch: Batch, train: Batch) -> jax.Array:
         """Scaled squared error per data point of ``batch``."""
         residual = batch.x @ params - batch.y
         return jnp.sum(residual**2) / self.noise_variance / batch.x.shape[0]

@@ -4,7 +4,9 @@ A family is a handful of pure functions of its parameters. Engines run any famil
 these functions and know nothing else about it; families know no engine.
 
 * ``init(key, split) -> params``
-* ``error(params, batch) -> scalar``: the data-fit term, per data point of ``batch``.
+* ``error(params, batch, train) -> scalar``: the data-fit term, per data point of
+  ``batch``. ``train`` is the full training set, for families whose predictions on a
+  batch condition on it (a sparse GP's inducing inputs are the training inputs).
 * ``complexity(params, train) -> scalar``: the complexity term, per training point. It
   receives the full training set because some complexities depend on it (a GP's
   ``1/2 log|K|`` over the training inputs, or simply the number of training points).
@@ -50,7 +52,7 @@ class Family(Protocol):
 
     def init(self, key: Any, split: Any) -> Params: ...
 
-    def error(self, params: Params, batch: Batch) -> Any: ...
+    def error(self, params: Params, batch: Batch, train: Batch) -> Any: ...
 
     def complexity(self, params: Params, train: Batch) -> Any: ...
 
@@ -83,7 +85,7 @@ class JaxFamily:
     >>> class Mean(JaxFamily):
     ...     name = "mean"
     ...     def init(self, key, split): return jnp.zeros(())
-    ...     def error(self, p, batch): return jnp.mean((batch.y - p) ** 2)
+    ...     def error(self, p, batch, train): return jnp.mean((batch.y - p) ** 2)
     ...     def complexity(self, p, train): return p ** 2 / train.y.shape[0]
     ...     def predict(self, p, x, train): return jnp.full(x.shape[0], p)
     >>> fam = Mean(complexity_weight=0.5)
@@ -103,7 +105,7 @@ class JaxFamily:
     def init(self, key: Any, split: Any) -> Params:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def error(self, params: Params, batch: Batch) -> Any:  # pragma: no cover - abstract
+    def error(self, params: Params, batch: Batch, train: Batch) -> Any:  # pragma: no cover
         raise NotImplementedError
 
     def complexity(self, params: Params, train: Batch) -> Any:  # pragma: no cover - abstract
@@ -114,7 +116,7 @@ class JaxFamily:
 
     def objective(self, params: Params, batch: Batch, train: Batch) -> Any:
         """The quantity the search minimises: ``error + w * complexity``."""
-        err = self.error(params, batch)
+        err = self.error(params, batch, train)
         if self.complexity_weight == 0.0:
             return err
         return err + self.complexity_weight * self.complexity(params, train)

@@ -142,10 +142,10 @@ class _Compiled:
     def _measure_one(self, params: Any, train: Batch, val: Batch) -> dict[str, jax.Array]:
         fam = self.family
         out = {
-            "error": fam.error(params, train),
+            "error": fam.error(params, train, train),
             "complexity": fam.complexity(params, train),
             "objective": fam.objective(params, train, train),
-            "val_error": fam.error(params, val),
+            "val_error": fam.error(params, val, train),
         }
         for part, data in (("train", train), ("val", val)):
             pred = fam.predict(params, data.x, train)

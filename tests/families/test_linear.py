@@ -19,7 +19,7 @@ def test_terms_match_the_a1_loss():
     w = fam.init(None, split)
     train = Batch(jnp.asarray(split.x_train), jnp.asarray(split.y_train))
     sse = float(np.sum((split.x_train @ np.asarray(w) - split.y_train) ** 2))
-    assert float(fam.error(w, train)) == pytest.approx(sse / 0.002 / 2, rel=1e-5)
+    assert float(fam.error(w, train, train)) == pytest.approx(sse / 0.002 / 2, rel=1e-5)
     assert float(fam.complexity(w, train)) == pytest.approx(
         (5e-4**2 + 3 * 0.81) / 0.5 / 2, rel=1e-5
     )

@@ -20,7 +20,7 @@ class Softmax(JaxFamily):
     def init(self, key, split):
         return 0.01 * jax.random.normal(key, (split.n_features, split.n_classes))
 
-    def error(self, w, batch):
+    def error(self, w, batch, train):
         logp = jax.nn.log_softmax(batch.x @ w)
         return -jnp.mean(jnp.take_along_axis(logp, batch.y[:, None], axis=-1))
 
@@ -40,7 +40,7 @@ class Fragile(JaxFamily):
     def init(self, key, split):
         return jnp.asarray(float(split.seed))
 
-    def error(self, p, batch):
+    def error(self, p, batch, train):
         return p**2 + 0.0 * jnp.sum(batch.y)
 
     def complexity(self, p, train):
