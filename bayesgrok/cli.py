@@ -87,7 +87,9 @@ def _print_summary(result: Path) -> None:
     table = summary_table(ds, threshold, mse_threshold=None if mse is None else float(mse))
     swept = [c for c in ds.coords if ds[c].dims == ("run",) and c != "run"]
     total = int(ds["step"].max())
-    view = Table(title=f"{ds.attrs.get('study', result)}: onsets at threshold {threshold:g}, "
+    level = f"MSE below {float(mse):g}" if mse is not None and "train_accuracy" not in ds else (
+        f"accuracy above {threshold:g}")
+    view = Table(title=f"{ds.attrs.get('study', result)}: onsets at {level}, "
                  f"of {total} steps ('never' = not crossed)")
     finals = [c for c in ("final_train_accuracy", "final_val_accuracy") if c in table.columns]
     finals = finals or [c for c in table.columns if c.startswith("final_")]
@@ -141,7 +143,9 @@ def plot(
     path = _resolve_result(result)
     ds = _load(result)
     folder = out_dir if out_dir is not None else path.parent / "figures"
-    for written in draw_figures(ds, folder, threshold=float(ds.attrs.get("threshold", 0.95))):
+    mse = ds.attrs.get("mse_threshold")
+    for written in draw_figures(ds, folder, threshold=float(ds.attrs.get("threshold", 0.95)),
+                                mse_threshold=None if mse is None else float(mse)):
         out.print(str(written))
 
 

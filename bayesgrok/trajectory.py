@@ -241,6 +241,7 @@ def combine(
             "task": ds.attrs.get("task", ""),
             "objective_formula": ds.attrs.get("objective_formula", ""),
             "config": ds.attrs.get("config", "{}"),
+            "spurious_columns": ds.attrs.get("spurious_columns", "[]"),
         }
         ds = ds.assign({k: xr.DataArray(np.asarray(v, dtype=object)) for k, v in extra.items()})
         ds = ds.assign(wall_time_s=xr.DataArray(float(ds.attrs.get("wall_time_s", np.nan))))

@@ -255,6 +255,8 @@ def run(
         "engine": "jax",
         "n_train": n_train,
         "n_val": first.n_val,
+        "spurious_columns": json.dumps([int(c) for c in first.spurious_columns]),
+        "operand_columns": json.dumps([int(c) for c in first.operand_columns]),
         "total_steps": total,
         "versions": json.dumps(versions()),
         "wall_time_s": wall,

@@ -126,11 +126,12 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=list))
 
 
-def _run_id(swept: dict[str, Any], config: dict[str, Any]) -> str:
+def _run_id(swept: dict[str, Any], config: dict[str, Any], label_names: set[str]) -> str:
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:8]
     if not swept:
         return f"run-{digest}"
-    slug = "_".join(f"{k}={v}" for k, v in swept.items())
+    labels = {k: v for k, v in swept.items() if k in label_names}
+    slug = "_".join(f"{k}={v}" for k, v in (labels or swept).items())
     slug = re.sub(r"[^A-Za-z0-9=._-]+", "-", slug)[:80]
     return f"{slug}-{digest}"
 
@@ -144,7 +145,9 @@ def _sweep_names(keys: list[str]) -> dict[str, str]:
     return {v: k for k, v in names.items()}
 
 
-def resolve_run(spec: StudySpec, path: Path, swept: dict[str, Any]) -> RunSpec:
+def resolve_run(
+    spec: StudySpec, path: Path, swept: dict[str, Any], label_names: set[str] | None = None
+) -> RunSpec:
     """Check and resolve one sweep point of a study into a :class:`RunSpec`."""
     file = str(path)
     # task
@@ -154,9 +157,14 @@ def resolve_run(spec: StudySpec, path: Path, swept: dict[str, Any]) -> RunSpec:
     task_params = _check_params(spec.task.params(), task_parameters(spec.task.name), file,
                                 "task", f"task {spec.task.name!r}")
     try:
-        make_task(spec.task.name, seed=spec.sweep.seeds[0], **spec.task.params())
+        split = make_task(spec.task.name, seed=spec.sweep.seeds[0], **spec.task.params())
     except ValueError as exc:
         raise StudyError(file, "task", str(exc), spec.task.params()) from None
+    if split.kind == "regression" and split.accuracy is None and (
+        spec.analysis.mse_threshold is None
+    ):
+        raise StudyError(file, "analysis.mse_threshold", f"task {spec.task.name!r} is a "
+                         "regression without accuracy: give the MSE an onset must go below")
     # model
     card_name = spec.model.card
     if card_name and spec.model.family:
@@ -180,11 +188,18 @@ def resolve_run(spec: StudySpec, path: Path, swept: dict[str, Any]) -> RunSpec:
     family_params = _check_params(spec.model.params(), known, file, "model", f"family {family!r}")
     family_params = {**family_params, **card_params, **spec.model.params()}
     try:
-        make_family(family, **{**card_params, **spec.model.params()})
+        built = make_family(family, **{**card_params, **spec.model.params()})
     except (UnknownFamilyError, FamilyParameterError) as exc:
         key = getattr(exc, "key", "")
         raise StudyError(file, f"model.{key}" if key else "model", str(exc),
                          getattr(exc, "value", None)) from None
+    if spec.landscape is not None:
+        known_coords = getattr(built, "coordinates", None)
+        for axis in ("x", "y"):
+            name = getattr(spec.landscape, axis)
+            if known_coords is not None and name not in known_coords:
+                raise StudyError(file, f"landscape.{axis}", f"family {family!r} has no such "
+                                 f"coordinate (it has: {', '.join(known_coords)})", name)
     # search
     try:
         make_optimizer(spec.search.optimizer, spec.search.optimizer_args)
@@ -198,7 +213,7 @@ def resolve_run(spec: StudySpec, path: Path, swept: dict[str, Any]) -> RunSpec:
         "seeds": spec.sweep.seeds,
     })
     return RunSpec(
-        run_id=_run_id(swept, config),
+        run_id=_run_id(swept, config, label_names or set()),
         swept=swept,
         task=spec.task.name,
         task_params=spec.task.params(),
@@ -228,18 +243,24 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     path = Path(path)
     raw = load_toml(path)
     spec = parse_study(raw, path)
-    grid = spec.sweep.grid
-    names = _sweep_names(list(grid))
+    grid, zipped = spec.sweep.grid, spec.sweep.zip
+    both = set(grid) & set(zipped)
+    if both:
+        raise StudyError(str(path), f"sweep.zip.{sorted(both)[0]}", "also swept in sweep.grid")
+    names = _sweep_names([*grid, *zipped])
     by_key = {v: k for k, v in names.items()}
+    rows = [dict(zip(zipped, r, strict=True)) for r in zip(*zipped.values(), strict=True)]
     runs = []
-    for values in itertools.product(*grid.values()):
-        point = dict(zip(grid, values, strict=True))
+    for values, row in itertools.product(itertools.product(*grid.values()), rows or [{}]):
+        point = {**dict(zip(grid, values, strict=True)), **row}
         raw_i = copy.deepcopy(raw)
         for key, value in point.items():
-            _set_dotted(raw_i, key, value, path)
+            if not key.startswith("label."):
+                _set_dotted(raw_i, key, value, path)
         spec_i = parse_study(raw_i, path)
         swept = {by_key[k]: v for k, v in point.items()}
-        runs.append(resolve_run(spec_i, path, swept))
+        labels = {name for name, key in names.items() if key.startswith("label.")}
+        runs.append(resolve_run(spec_i, path, swept, labels))
     ids = [r.run_id for r in runs]
     if len(set(ids)) != len(ids):
         raise StudyError(str(path), "sweep.grid", "two sweep points resolve to the same run")

@@ -12,7 +12,7 @@ import json
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import xarray as xr
 
@@ -204,15 +204,62 @@ def write_outputs(
         return
     ds = combine_runs(study, finished)
     trajectory.write(ds, out / "study.nc", study=True)
-    table = summary_table(ds, study.spec.analysis.threshold,
-                          mse_threshold=study.spec.analysis.mse_threshold)
+    analysis = study.spec.analysis
+    table = summary_table(ds, analysis.threshold, mse_threshold=analysis.mse_threshold)
     store.write_text(out / "summary.csv", table.to_csv(index=False))
     if figures:
-        draw_figures(ds, out / "figures", threshold=study.spec.analysis.threshold)
+        draw_figures(ds, out / "figures", threshold=analysis.threshold,
+                     mse_threshold=analysis.mse_threshold)
+    if study.spec.landscape is not None:
+        write_landscape(study, ds, out, figures=figures)
 
 
-def draw_figures(ds: xr.Dataset, folder: Path, *, threshold: float = 0.95) -> list[Path]:
+def write_landscape(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:
+    """Evaluate the study's landscape, write ``landscape.nc``, ``landscape_summary.csv``
+    (start, end and settling step of every trajectory) and ``figures/landscape.png``."""
+    from bayesgrok.analysis.landscape import landscape, settling_step
+
+    spec = study.spec.landscape
+    if spec is None:
+        return
+    run = study.runs[0]
+    family = run.build_family()
+    split = run.splits()[0]
+    land = landscape(family, split, (spec.x, spec.x_values()), (spec.y, spec.y_values()))
+    store.write_netcdf(land, out / "landscape.nc")
+    names = [spec.x, spec.y]
+    settle = settling_step(ds, names, spec.tolerance)
+    table = xr.Dataset({
+        f"start_{spec.x}": ds[spec.x].isel(step=0, drop=True),
+        f"start_{spec.y}": ds[spec.y].isel(step=0, drop=True),
+        f"end_{spec.x}": ds[spec.x].isel(step=-1, drop=True),
+        f"end_{spec.y}": ds[spec.y].isel(step=-1, drop=True),
+        f"steps_to_within_{spec.tolerance:g}_of_end": settle,
+    })
+    frame = table.to_dataframe().reset_index()
+    swept = [c for c in ds.coords if ds[c].dims == ("run",) and c != "run"]
+    for name in swept:
+        frame[name] = [ds[name].sel(run=r).item() for r in frame["run"]]
+    frame = frame[["run", *swept, *[c for c in frame.columns if c not in ("run", *swept)]]]
+    store.write_text(out / "landscape_summary.csv", frame.to_csv(index=False))
+    if figures:
+        from bayesgrok.plots.landscape import plot_landscape
+
+        plot_landscape(land, ds, out / "figures" / "landscape.png")
+
+
+def draw_figures(
+    ds: xr.Dataset,
+    folder: Path,
+    *,
+    threshold: float = 0.95,
+    mse_threshold: float | None = None,
+) -> list[Path]:
     """Draw the standard figures of a study dataset into ``folder``; return their paths.
+
+    Accuracy (or MSE) curves, error against complexity, and one figure per probe with a
+    dimension of its own (``probe_<name>.png``: weights per feature, inverse
+    lengthscales per input dimension, ...).
 
     Examples
     --------
@@ -223,22 +270,17 @@ def draw_figures(ds: xr.Dataset, folder: Path, *, threshold: float = 0.95) -> li
     ['accuracy.png', 'error_complexity.png']
     """
     from bayesgrok.plots import plot_accuracy, plot_error_complexity
+    from bayesgrok.plots.probes import plot_probe, probe_names
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, plot in (("accuracy", plot_accuracy), ("error_complexity", plot_error_complexity)):
         path = folder / f"{name}.png"
-        fig = plot(ds, path, threshold=threshold)
-        _close(fig)
+        plot(ds, path, threshold=threshold, mse_threshold=mse_threshold)
+        paths.append(path)
+    for name in probe_names(ds):
+        path = folder / f"probe_{name}.png"
+        plot_probe(ds, name, path)
         paths.append(path)
     return paths
-
-
-def _close(fig: Any) -> None:
-    try:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    except Exception:  # noqa: BLE001 - a Figure made without pyplot needs no closing
-        pass
 

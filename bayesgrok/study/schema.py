@@ -36,7 +36,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+)
 
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.study.errors import StudyError
@@ -67,13 +74,23 @@ class ModelSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+SWEEP_PREFIXES = ("task.", "model.", "search.", "label.")
+
+
 class SweepSpec(BaseModel):
-    """``[sweep]``: the seeds every run trains together, and a grid over dotted keys."""
+    """``[sweep]``: the seeds every run trains together, and the sweep points.
+
+    ``grid`` maps dotted keys to lists of values and takes their product; ``zip`` maps
+    dotted keys to lists of equal length taken together (point ``i`` uses value ``i`` of
+    every list), and is combined with the grid by product. Keys under ``label.`` set no
+    parameter: they only name the points (``label.start = ["A", "B"]``).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     seeds: list[int] = Field(default_factory=lambda: [0])
     grid: dict[str, list[Any]] = Field(default_factory=dict)
+    zip: dict[str, list[Any]] = Field(default_factory=dict)
 
     @field_validator("seeds")
     @classmethod
@@ -86,15 +103,25 @@ class SweepSpec(BaseModel):
             raise ValueError("seeds must be >= 0")
         return seeds
 
-    @field_validator("grid")
+    @field_validator("grid", "zip")
     @classmethod
-    def _grid(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    def _keys(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
         for key, values in grid.items():
-            if key.split(".")[0] not in ("task", "model", "search"):
-                raise ValueError(f"grid key {key!r} must start with task., model. or search.")
+            if not key.startswith(SWEEP_PREFIXES) or key.endswith("."):
+                raise ValueError(
+                    f"sweep key {key!r} must start with task., model., search. or label."
+                )
             if not values:
-                raise ValueError(f"grid key {key!r} has no values")
+                raise ValueError(f"sweep key {key!r} has no values")
         return grid
+
+    @field_validator("zip")
+    @classmethod
+    def _zip_lengths(cls, zipped: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        lengths = {len(v) for v in zipped.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"zipped lists must have one length, got {sorted(lengths)}")
+        return zipped
 
 
 class AnalysisSpec(BaseModel):
@@ -104,6 +131,37 @@ class AnalysisSpec(BaseModel):
 
     threshold: float = Field(0.95, gt=0, lt=1)
     mse_threshold: float | None = Field(None, gt=0)
+
+
+class LandscapeSpec(BaseModel):
+    """``[landscape]``: a grid over two of the family's coordinates, drawn with the runs.
+
+    The landscape is evaluated with the first run's family and the first seed's data,
+    every other parameter held at its initial value.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    x: str
+    y: str
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    size: tuple[PositiveInt, PositiveInt] = (100, 100)
+    tolerance: float = Field(0.1, gt=0)
+
+    def x_values(self) -> list[float]:
+        """The grid's x values (``size[0]`` evenly spaced over ``x_range``)."""
+        return _linspace(*self.x_range, self.size[0])
+
+    def y_values(self) -> list[float]:
+        """The grid's y values (``size[1]`` evenly spaced over ``y_range``)."""
+        return _linspace(*self.y_range, self.size[1])
+
+
+def _linspace(low: float, high: float, n: int) -> list[float]:
+    if n == 1:
+        return [low]
+    return [low + (high - low) * i / (n - 1) for i in range(n)]
 
 
 class StudySpec(BaseModel):
@@ -119,6 +177,7 @@ class StudySpec(BaseModel):
     search: SearchConfig
     sweep: SweepSpec = Field(default_factory=SweepSpec)
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
+    landscape: LandscapeSpec | None = None
 
     @field_validator("name")
     @classmethod

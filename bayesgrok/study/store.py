@@ -77,6 +77,27 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
+def write_netcdf(ds: xr.Dataset, path: Path) -> Path:
+    """Write any dataset to ``path`` as netCDF (h5netcdf), atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> write_netcdf(xr.Dataset({"a": ("x", [1.0])}), Path(tempfile.mkdtemp()) / "a.nc").name
+    'a.nc'
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_json(path: Path, value: Any) -> Path:
     """Write ``value`` as JSON to ``path`` atomically.
 

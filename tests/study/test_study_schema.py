@@ -96,9 +96,36 @@ def test_missing_required_keys_and_syntax_errors(write_study, minimal_study):
 
 def test_bad_sweep_key(write_study, minimal_study):
     text = minimal_study + '[sweep]\ngrid = { "trainer.lr" = [1, 2] }\n'
-    with pytest.raises(StudyError, match="must start with task., model. or search."):
+    with pytest.raises(StudyError, match="must start with task., model., search. or label."):
         load_study(write_study(text))
     text = minimal_study + '[sweep]\ngrid = { "search.epochs" = [10, -1] }\n'
     with pytest.raises(StudyError) as info:
         load_study(write_study(text))
     assert info.value.key == "search.epochs" and info.value.value == -1
+
+
+def test_zipped_sweep_with_labels_takes_values_together(write_study, minimal_study):
+    text = minimal_study + """
+[sweep]
+grid = { "model.prior_variance" = [0.5, 1.0] }
+[sweep.zip]
+"label.start" = ["A", "B", "C"]
+"model.complexity_weight" = [1.0, 0.5, 0.0]
+"search.optimizer_args.learning_rate" = [1e-3, 2e-3, 3e-3]
+"""
+    study = load_study(write_study(text))
+    assert len(study.runs) == 6
+    swept = [r.swept for r in study.runs]
+    assert swept[0] == {"prior_variance": 0.5, "start": "A", "complexity_weight": 1.0,
+                        "learning_rate": 1e-3}
+    assert [s["start"] for s in swept] == ["A", "B", "C"] * 2
+    run_c = study.runs[2]
+    assert run_c.config["model"]["complexity_weight"] == 0.0
+    assert run_c.search.optimizer_args["learning_rate"] == 3e-3
+    assert "label" not in run_c.config
+
+
+def test_zipped_lists_must_have_one_length(write_study, minimal_study):
+    text = minimal_study + '[sweep.zip]\n"label.a" = [1, 2]\n"model.prior_variance" = [1.0]\n'
+    with pytest.raises(StudyError, match="one length"):
+        load_study(write_study(text))
