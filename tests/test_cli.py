@@ -27,7 +27,8 @@ def test_run_show_plot(write_study, tmp_path):
     figs = tmp_path / "figs"
     plotted = runner.invoke(app, ["plot", str(out / "study.nc"), "--out", str(figs)])
     assert plotted.exit_code == 0
-    assert sorted(p.name for p in figs.iterdir()) == ["accuracy.png", "error_complexity.png"]
+    assert sorted(p.name for p in figs.iterdir()) == [
+        "accuracy.png", "error_complexity.png", "probe_weights.png"]
 
 
 def test_list_names_shipped_studies_and_cards():
