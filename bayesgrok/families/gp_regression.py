@@ -39,8 +39,8 @@ class GPRegression(JaxFamily):
         three start at ``log(0.693)``, GPyTorch's ``softplus(0)``.
     initial_mean
         Starting value of the constant mean.
-    learn_mean
-        Whether the constant mean is trained.
+    learn_mean, learn_noise
+        Whether the constant mean and the noise are trained (else held at their start).
     jitter
         Added to the diagonal before the Cholesky factorisation.
 
@@ -71,6 +71,7 @@ class GPRegression(JaxFamily):
         initial_log_noise: float = LOG_SOFTPLUS_0,
         initial_mean: float = 0.0,
         learn_mean: bool = True,
+        learn_noise: bool = True,
         jitter: float = 1e-6,
     ) -> None:
         super().__init__(complexity_weight)
@@ -83,11 +84,14 @@ class GPRegression(JaxFamily):
             "mean": float(initial_mean),
         }
         self.learn_mean = bool(learn_mean)
+        self.learn_noise = bool(learn_noise)
         self.jitter = float(jitter)
 
     # -- the GPJax model -------------------------------------------------------------
     def _posterior(self, params: dict[str, jax.Array]) -> Any:
-        mean = params["mean"] if self.learn_mean else jax.lax.stop_gradient(params["mean"])
+        fixed = jax.lax.stop_gradient
+        mean = params["mean"] if self.learn_mean else fixed(params["mean"])
+        log_noise = params["log_noise"] if self.learn_noise else fixed(params["log_noise"])
         kernel = gpx.kernels.RBF(
             lengthscale=jnp.exp(params["log_lengthscale"]),
             variance=jnp.exp(params["log_outputscale"]),
@@ -95,7 +99,7 @@ class GPRegression(JaxFamily):
         prior = gpx.gps.Prior(
             mean_function=gpx.mean_functions.Constant(mean), kernel=kernel, jitter=self.jitter
         )
-        likelihood = gpx.likelihoods.Gaussian(obs_stddev=jnp.exp(0.5 * params["log_noise"]))
+        likelihood = gpx.likelihoods.Gaussian(obs_stddev=jnp.exp(0.5 * log_noise))
         return prior * likelihood
 
     def condition(self, params: dict[str, jax.Array], data: Batch) -> Any:
@@ -152,5 +156,6 @@ class GPRegression(JaxFamily):
             "complexity_weight": self.complexity_weight,
             **{f"initial_{k}": v for k, v in self.initial.items()},
             "learn_mean": self.learn_mean,
+            "learn_noise": self.learn_noise,
             "jitter": self.jitter,
         }
