@@ -18,6 +18,11 @@ these functions and know nothing else about it; families know no engine.
 
 The search follows ``objective = error + complexity_weight * complexity`` unless the
 family overrides :meth:`JaxFamily.objective` and :attr:`JaxFamily.objective_formula`.
+
+A family whose error is a Monte Carlo estimate (a variational posterior's expected
+log-likelihood, say) sets ``stochastic = True``: its ``error`` and ``objective`` then take
+a keyword ``key``. The engine passes a fresh key at every training step and none when it
+measures (the family then uses a fixed key, so measurements are deterministic).
 """
 
 from __future__ import annotations
@@ -98,6 +103,7 @@ class JaxFamily:
 
     name: str = "family"
     backend: str = "jax"
+    stochastic: bool = False
 
     def __init__(self, complexity_weight: float = 1.0) -> None:
         self.complexity_weight = float(complexity_weight)
@@ -114,9 +120,15 @@ class JaxFamily:
     def predict(self, params: Params, x: Any, train: Batch) -> Any:  # pragma: no cover
         raise NotImplementedError
 
-    def objective(self, params: Params, batch: Batch, train: Batch) -> Any:
-        """The quantity the search minimises: ``error + w * complexity``."""
-        err = self.error(params, batch, train)
+    def objective(self, params: Params, batch: Batch, train: Batch, key: Any = None) -> Any:
+        """The quantity the search minimises: ``error + w * complexity``.
+
+        ``key`` is passed on to ``error`` for stochastic families.
+        """
+        if self.stochastic:
+            err = self.error(params, batch, train, key=key)  # type: ignore[call-arg]
+        else:
+            err = self.error(params, batch, train)
         if self.complexity_weight == 0.0:
             return err
         return err + self.complexity_weight * self.complexity(params, train)

@@ -14,6 +14,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,7 +113,12 @@ class _Compiled:
     def _step(self, train: Batch, key: jax.Array, state: tuple, _: Any) -> tuple[tuple, None]:
         params, opt_state, alive, diverged_at, t = state
         batch = _select_batch(train, key, t, self.batch)
-        loss, grads = jax.value_and_grad(self.family.objective)(params, batch, train)
+        if getattr(self.family, "stochastic", False):
+            step_key = jax.random.fold_in(jax.random.fold_in(key, 0x5EED), t)
+            objective = partial(self.family.objective, key=step_key)
+        else:
+            objective = self.family.objective
+        loss, grads = jax.value_and_grad(objective)(params, batch, train)
         updates, new_opt_state = self.optimizer.update(grads, opt_state, params)
         new_params = optax.apply_updates(params, updates)
         ok = alive & jnp.isfinite(loss) & _all_finite(new_params)

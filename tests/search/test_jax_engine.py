@@ -146,3 +146,35 @@ def test_splits_of_different_shapes_are_refused():
     b = make_task("linear_sign", seed=1, n_train=3)
     with pytest.raises(ValueError, match="same data shapes"):
         jax_engine.run(LinearRegression(), [a, b], SearchConfig(steps=1))
+
+
+class Noisy(JaxFamily):
+    """Error (p - eps)^2 with eps ~ N(0, 1) drawn from the step's key (0 when measuring)."""
+
+    name = "noisy"
+    stochastic = True
+
+    def init(self, key, split):
+        return jnp.asarray(0.0)
+
+    def error(self, p, batch, train, key=None):
+        eps = 0.0 if key is None else jax.random.normal(key)
+        return (p - eps) ** 2 + 0.0 * jnp.sum(batch.y)
+
+    def complexity(self, p, train):
+        return jnp.asarray(0.0)
+
+    def predict(self, p, x, train):
+        return jnp.full(x.shape[0], p)
+
+
+def test_stochastic_families_get_a_fresh_key_each_step_and_none_when_measured():
+    splits = [make_task("linear_sign", seed=s) for s in (0, 1)]
+    cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 0.1}, steps=20,
+                       log={"every": 10})
+    a = jax_engine.run(Noisy(), splits, cfg)
+    b = jax_engine.run(Noisy(), splits, cfg)
+    np.testing.assert_array_equal(a["error"].values, b["error"].values)  # reproducible
+    final = a["error"].isel(step=-1).values
+    assert (final > 0).all()  # the noise moved p away from 0 ...
+    assert final[0] != final[1]  # ... differently for each seed
