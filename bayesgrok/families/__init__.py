@@ -15,6 +15,8 @@ FAMILIES: dict[str, str] = {
     "linear": "bayesgrok.families.linear:LinearRegression",
     "gp_regression": "bayesgrok.families.gp_regression:GPRegression",
     "gp_classification": "bayesgrok.families.gp_classification:GPClassification",
+    "bayes_linear": "bayesgrok.families.bayes_svi:BayesLinearSVI",
+    "bayes_mlp": "bayesgrok.families.bayes_svi:BayesMLPSVI",
 }
 """Family name -> ``"module:Class"`` of its implementation."""
 
