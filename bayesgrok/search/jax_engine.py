@@ -14,8 +14,8 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import jax
