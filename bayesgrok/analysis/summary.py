@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -41,6 +42,25 @@ def swept_parameters(ds: xr.Dataset) -> list[str]:
     ]
 
 
+def per_seed_variables(ds: xr.Dataset) -> list[str]:
+    """Numeric variables recorded once per seed (and run), such as sampler diagnostics.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> ds = xr.Dataset({"rhat_max": ("seed", [1.0]), "status": ("seed", ["ok"]),
+    ...                  "error": (("seed", "step"), np.zeros((1, 2)))})
+    >>> per_seed_variables(ds)
+    ['rhat_max']
+    """
+    return [
+        str(name)
+        for name, var in ds.data_vars.items()
+        if set(var.dims) in ({"seed"}, {"run", "seed"})
+        and np.issubdtype(var.dtype, np.number)
+    ]
+
+
 def summarize(
     ds: xr.Dataset, threshold: float = 0.95, *, mse_threshold: float | None = None
 ) -> xr.Dataset:
@@ -74,7 +94,8 @@ def summarize(
     gap = grokking_gap(ds, threshold, mse_threshold=mse_threshold)
     metrics = [name for name in _METRICS if name in ds.data_vars]
     finals = final_values(ds[metrics])
-    out = xr.merge([gap, finals, ds[["status"]]], combine_attrs="drop_conflicts")
+    per_seed = per_seed_variables(ds)
+    out = xr.merge([gap, finals, ds[["status", *per_seed]]], combine_attrs="drop_conflicts")
     out.attrs = dict(gap.attrs)
     return out
 
@@ -123,6 +144,7 @@ def summary_table(
         *_GAP_COLUMNS,
         *(f"final_{name}" for name in _METRICS if f"final_{name}" in summary),
     ]
+    keep += [name for name in per_seed_variables(summary) if name not in keep]
     frame = summary[keep].to_dataframe(dim_order=[*index, *extra]).reset_index()
     for name in swept:
         if name not in frame.columns:  # to_dataframe keeps non-index coords; be sure

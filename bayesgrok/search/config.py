@@ -63,6 +63,9 @@ class SearchConfig(BaseModel):
 
     Parameters
     ----------
+    method
+        ``"optimize"`` (this configuration); ``"nuts"`` selects
+        :class:`bayesgrok.search.nuts_engine.NUTSConfig` instead.
     optimizer
         An optax optimizer by name (``"sgd"``, ``"adam"``, ``"adamw"``, ...).
     optimizer_args
@@ -86,6 +89,7 @@ class SearchConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    method: Literal["optimize"] = "optimize"
     optimizer: str = "sgd"
     optimizer_args: dict[str, Any] = Field(default_factory=lambda: {"learning_rate": 1e-3})
     steps: PositiveInt | None = None

@@ -27,6 +27,7 @@ from bayesgrok.families import (
     make_family,
 )
 from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.nuts_engine import NUTSConfig
 from bayesgrok.search.optimizers import OptimizerError, make_optimizer
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.schema import StudySpec, load_card, load_toml, parse_study
@@ -53,7 +54,7 @@ class RunSpec:
     task_params: dict[str, Any]
     family: str
     family_params: dict[str, Any]
-    search: SearchConfig
+    search: SearchConfig | NUTSConfig
     seeds: list[int]
     config: dict[str, Any] = field(default_factory=dict)
 
@@ -201,10 +202,14 @@ def resolve_run(
                 raise StudyError(file, f"landscape.{axis}", f"family {family!r} has no such "
                                  f"coordinate (it has: {', '.join(known_coords)})", name)
     # search
-    try:
-        make_optimizer(spec.search.optimizer, spec.search.optimizer_args)
-    except OptimizerError as exc:
-        raise StudyError(file, f"search.{exc.key}", str(exc), exc.value) from None
+    if isinstance(spec.search, SearchConfig):
+        try:
+            make_optimizer(spec.search.optimizer, spec.search.optimizer_args)
+        except OptimizerError as exc:
+            raise StudyError(file, f"search.{exc.key}", str(exc), exc.value) from None
+    elif not hasattr(built, "numpyro_model"):
+        raise StudyError(file, "search.method", f"family {family!r} has no NumPyro model, so "
+                         "NUTS cannot sample it", "nuts")
     config = _jsonable({
         "study": spec.name,
         "task": {"name": spec.task.name, **task_params},

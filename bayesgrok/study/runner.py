@@ -12,7 +12,7 @@ import json
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import xarray as xr
 
@@ -71,15 +71,41 @@ def execute(run: RunSpec, reporter: Reporter | None = None) -> xr.Dataset:
     >>> execute(run).sizes["seed"] == len(run.seeds)
     True
     """
+    return execute_with_artifacts(run, reporter)[0]
+
+
+def execute_with_artifacts(
+    run: RunSpec,
+    reporter: Reporter | None = None,
+    *,
+    family: Any = None,
+    splits: list[Any] | None = None,
+) -> tuple[xr.Dataset, dict[str, xr.DataTree]]:
+    """Run one :class:`RunSpec`; return its trajectory and any artifacts (InferenceData).
+
+    Examples
+    --------
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> run = load_study(studies_dir() / "quickstart.toml").runs[0]
+    >>> ds, artifacts = execute_with_artifacts(run)
+    >>> artifacts
+    {}
+    """
     reporter = reporter or SilentReporter()
-    family = run.build_family()
-    splits = run.splits()
+    family = family if family is not None else run.build_family()
+    splits = splits if splits is not None else run.splits()
     reporter.start_run(run, run.search.total_steps(splits[0].n_train))
-    engine = engine_for(family)
-    ds = engine(family, splits, run.search, seeds=run.seeds, config=run.config,
-                progress=reporter.advance)
+    if run.search.method == "nuts":
+        from bayesgrok.search import nuts_engine
+
+        engine: Any = nuts_engine.run
+    else:
+        engine = engine_for(family)
+    out = engine(family, splits, run.search, seeds=run.seeds, config=run.config,
+                 progress=reporter.advance)
+    ds, artifacts = out if isinstance(out, tuple) else (out, {})
     ds.attrs["run_id"] = run.run_id
-    return ds
+    return ds, artifacts
 
 
 def run_study(
@@ -131,14 +157,16 @@ def run_study(
     reporter.start_study(study, len(todo))
     for run in todo:
         try:
-            ds = execute(run, reporter)
+            ds, artifacts = execute_with_artifacts(run, reporter)
         except Exception as exc:  # a failing run must not take the study down
             result.failed[run.run_id] = f"{type(exc).__name__}: {exc}"
             reporter.end_run(run, "failed")
             (out / "runs").mkdir(parents=True, exist_ok=True)
             store.write_text(out / "runs" / f"{run.run_id}.error.txt", traceback.format_exc())
             continue
-        trajectory.write(ds, store.run_path(out, run.run_id))
+        for name, tree in artifacts.items():  # beside the run, before it: the run file
+            store.write_datatree(tree, store.artifact_path(out, run.run_id, name))
+        trajectory.write(ds, store.run_path(out, run.run_id))  # marks the run complete
         finished[run.run_id] = ds
         result.computed.append(run.run_id)
         reporter.end_run(run, ",".join(sorted(set(ds["status"].values.astype(str)))))
@@ -212,6 +240,35 @@ def write_outputs(
                      mse_threshold=analysis.mse_threshold)
     if study.spec.landscape is not None:
         write_landscape(study, ds, out, figures=figures)
+    if figures:
+        for run in study.runs:
+            if run.run_id in finished:
+                draw_inference_figures(out, run.run_id)
+
+
+def draw_inference_figures(out: Path, run_id: str) -> list[Path]:
+    """ArviZ trace and rank plots of a run's first InferenceData artifact, if it has one.
+
+    Examples
+    --------
+    >>> draw_inference_figures(Path("no/such/results"), "run-1")
+    []
+    """
+    import arviz_plots as azp
+
+    from bayesgrok.analysis.inference_data import save_plot_collection
+
+    found = [p for name, p in store.artifacts_of(out, run_id).items()
+             if name.startswith("idata")]
+    if not found:
+        return []
+    tree = xr.open_datatree(found[0], engine="h5netcdf").load()
+    written = []
+    for kind, plot in (("trace", azp.plot_trace_dist), ("rank", azp.plot_rank)):
+        path = out / "figures" / f"{run_id}_{kind}.png"
+        save_plot_collection(plot(tree, backend="matplotlib"), path)
+        written.append(path)
+    return written
 
 
 def write_landscape(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:

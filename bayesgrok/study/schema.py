@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -43,9 +43,11 @@ from pydantic import (
     PositiveInt,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.nuts_engine import NUTSConfig
 from bayesgrok.study.errors import StudyError
 
 
@@ -174,10 +176,17 @@ class StudySpec(BaseModel):
     notes: str = ""
     task: TaskSpec
     model: ModelSpec
-    search: SearchConfig
+    search: Annotated[SearchConfig | NUTSConfig, Field(discriminator="method")]
     sweep: SweepSpec = Field(default_factory=SweepSpec)
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     landscape: LandscapeSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_method(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and isinstance(raw.get("search"), dict):
+            raw = {**raw, "search": {"method": "optimize", **raw["search"]}}
+        return raw
 
     @field_validator("name")
     @classmethod
@@ -230,12 +239,12 @@ def pydantic_error(
     errors = exc.errors()
     # an unknown key (a typo, say) often explains a missing one: report it first
     err = min(errors, key=lambda e: e.get("type") != "extra_forbidden")
-    # drop pydantic's union-branch markers such as 'int' or "literal['full']"
+    # drop pydantic's union-branch markers such as 'int', "literal['full']" or 'nuts'
     loc = [
         str(p)
         for p in err.get("loc", ())
         if not str(p).startswith(("literal[", "function-"))
-        and str(p) not in ("int", "str", "float", "bool", "list", "dict")
+        and str(p) not in ("int", "str", "float", "bool", "list", "dict", "optimize", "nuts")
     ]
     key = ".".join(([prefix] if prefix else []) + loc)
     msg = err.get("msg", "invalid value")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,34 @@ def run_path(out: Path, run_id: str) -> Path:
     'out/runs/run-1.nc'
     """
     return Path(out) / "runs" / f"{run_id}.nc"
+
+
+def artifact_path(out: Path, run_id: str, name: str) -> Path:
+    """The file of artifact ``name`` (InferenceData, say) of run ``run_id``.
+
+    Examples
+    --------
+    >>> artifact_path(Path("out"), "run-1", "idata_seed0").as_posix()
+    'out/runs/run-1.idata_seed0.nc'
+    """
+    return Path(out) / "runs" / f"{run_id}.{name}.nc"
+
+
+def artifacts_of(out: Path, run_id: str) -> dict[str, Path]:
+    """The artifact files written beside run ``run_id``, by name.
+
+    Examples
+    --------
+    >>> artifacts_of(Path("no/such/folder"), "run-1")
+    {}
+    """
+    folder = Path(out) / "runs"
+    prefix = f"{run_id}."
+    found = {}
+    for path in sorted(folder.glob(f"{run_id}.*.nc")) if folder.is_dir() else []:
+        name = path.name[len(prefix):-len(".nc")]
+        found[name] = path
+    return found
 
 
 def load_finished(path: Path, config: dict[str, Any]) -> xr.Dataset | None:
@@ -77,6 +106,20 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
+def _atomic(path: Path, write: Callable[[str], object]) -> Path:
+    """Call ``write`` on a temporary name beside ``path``, then rename it to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_netcdf(ds: xr.Dataset, path: Path) -> Path:
     """Write any dataset to ``path`` as netCDF (h5netcdf), atomically.
 
@@ -86,16 +129,20 @@ def write_netcdf(ds: xr.Dataset, path: Path) -> Path:
     >>> write_netcdf(xr.Dataset({"a": ("x", [1.0])}), Path(tempfile.mkdtemp()) / "a.nc").name
     'a.nc'
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+
+
+def write_datatree(tree: xr.DataTree, path: Path) -> Path:
+    """Write a DataTree (ArviZ InferenceData) to ``path`` as netCDF, atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"a": ("draw", [1.0])})})
+    >>> write_datatree(tree, Path(tempfile.mkdtemp()) / "i.nc").name
+    'i.nc'
+    """
+    return _atomic(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
 
 
 def write_json(path: Path, value: Any) -> Path:
