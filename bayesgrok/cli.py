@@ -80,6 +80,7 @@ def _load(result: Path):  # noqa: ANN202 - returns an xarray Dataset
 
 def _print_summary(result: Path) -> None:
     from bayesgrok.analysis import summary_table
+    from bayesgrok.analysis.summary import per_seed_variables
 
     ds = _load(result)
     threshold = float(ds.attrs.get("threshold", 0.95))
@@ -93,11 +94,14 @@ def _print_summary(result: Path) -> None:
                  f"of {total} steps ('never' = not crossed)")
     finals = [c for c in ("final_train_accuracy", "final_val_accuracy") if c in table.columns]
     finals = finals or [c for c in table.columns if c.startswith("final_")]
+    diagnostics = [c for c in per_seed_variables(ds) if c in table.columns]
     columns = ([] if swept else ["run"]) + [*swept, "seed", "status", "train_onset", "val_onset",
-                                           "gap", *finals]
+                                           "gap", *finals, *diagnostics]
     headers = {"train_onset": "train onset", "val_onset": "val onset",
                "final_train_accuracy": "train acc", "final_val_accuracy": "val acc",
-               "final_train_mse": "train mse", "final_val_mse": "val mse"}
+               "final_train_mse": "train mse", "final_val_mse": "val mse",
+               "rhat_max": "R-hat (max)", "ess_bulk_min": "bulk ESS (min)",
+               "ess_tail_min": "tail ESS (min)", "divergences": "divergences"}
     for column in columns:
         view.add_column(headers.get(column, column), justify="left" if column in (
             "run", "status") else "right")
