@@ -6,6 +6,7 @@ with status 2 and writes nothing.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -87,6 +88,8 @@ def _print_summary(result: Path) -> None:
     mse = ds.attrs.get("mse_threshold")
     table = summary_table(ds, threshold, mse_threshold=None if mse is None else float(mse))
     swept = [c for c in ds.coords if ds[c].dims == ("run",) and c != "run"]
+    if "sweep_shown" in ds.attrs:  # labels stand for the zipped keys they name
+        swept = [c for c in json.loads(ds.attrs["sweep_shown"]) if c in swept]
     total = int(ds["step"].max())
     level = f"MSE below {float(mse):g}" if mse is not None and "train_accuracy" not in ds else (
         f"accuracy above {threshold:g}")

@@ -93,7 +93,8 @@ def summarize(
     """
     gap = grokking_gap(ds, threshold, mse_threshold=mse_threshold)
     metrics = [name for name in _METRICS if name in ds.data_vars]
-    finals = final_values(ds[metrics])
+    lengths = ["total_steps"] if "total_steps" in ds.data_vars else []  # runs' own ends
+    finals = final_values(ds[metrics + lengths])
     per_seed = per_seed_variables(ds)
     out = xr.merge([gap, finals, ds[["status", *per_seed]]], combine_attrs="drop_conflicts")
     out.attrs = dict(gap.attrs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -28,27 +29,10 @@ def run_title(ds: xr.Dataset, run: object) -> str:
     swept = swept_parameters(ds)
     if not swept:
         return str(run)
-    labels = label_coordinates(ds)
-    if labels:  # points named by the study (label.start = ["A", "B"]): the names say it
-        swept = labels
+    if "sweep_shown" in ds.attrs:  # labels stand for the zipped keys they name
+        swept = [s for s in json.loads(ds.attrs["sweep_shown"]) if s in swept]
     values = ds.sel(run=run)
     return ", ".join(f"{name}={_fmt(values[name].item())}" for name in swept)
-
-
-def label_coordinates(ds: xr.Dataset) -> list[str]:
-    """The swept coordinates that only name sweep points (``label.*`` keys of the study).
-
-    Examples
-    --------
-    >>> import json, xarray as xr
-    >>> label_coordinates(xr.Dataset(attrs={"sweep_keys": json.dumps({"start": "label.start",
-    ...                                                                "lr": "search.lr"})}))
-    ['start']
-    """
-    import json
-
-    keys = json.loads(ds.attrs.get("sweep_keys", "{}"))
-    return [name for name, key in keys.items() if str(key).startswith("label.")]
 
 
 def _fmt(value: object) -> str:

@@ -76,6 +76,14 @@ class Study:
     runs: list[RunSpec]
     sweep_names: dict[str, str]  # coordinate name -> dotted key
 
+    def shown_sweep(self) -> list[str]:
+        """The swept coordinates that name a run: labels stand for the zipped keys."""
+        zipped = set(self.spec.sweep.zip)
+        labels = [n for n, k in self.sweep_names.items() if k.startswith("label.")]
+        if not labels:
+            return list(self.sweep_names)
+        return [n for n, k in self.sweep_names.items() if k not in zipped or n in labels]
+
 
 def _set_dotted(raw: dict[str, Any], key: str, value: Any, path: Path) -> None:
     node = raw

@@ -196,6 +196,7 @@ def combine_runs(study: Study, finished: dict[str, xr.Dataset]) -> xr.Dataset:
         "study_file": str(study.path),
         "threshold": study.spec.analysis.threshold,
         "sweep_keys": json.dumps(study.sweep_names),
+        "sweep_shown": json.dumps(study.shown_sweep()),
     }
     if study.spec.analysis.mse_threshold is not None:
         attrs["mse_threshold"] = study.spec.analysis.mse_threshold

@@ -115,3 +115,12 @@ def test_summary_table_regression_mse_and_accuracy():
     assert table["train_onset"].tolist() == [10, 10]
     assert table["val_onset"].tolist() == [100, 100]
     assert table["gap"].tolist() == [90, 90]
+
+
+def test_final_values_in_summaries_use_each_runs_own_end():
+    short = example(steps=(0, 1, 10, 50))
+    short.attrs["total_steps"] = 50
+    long = example(steps=(0, 1, 10, 100, 1000))
+    long.attrs["total_steps"] = 1000
+    table = summary_table(combine({"short": short, "long": long}))
+    assert not table["final_val_accuracy"].isna().any()
