@@ -185,7 +185,7 @@ def combine_runs(study: Study, finished: dict[str, xr.Dataset]) -> xr.Dataset:
     >>> study = load_study(studies_dir() / "quickstart.toml")
     >>> done = {r.run_id: execute(r) for r in study.runs}
     >>> combine_runs(study, done)["complexity_weight"].values.tolist()
-    [1.0, 0.0]
+    [1.0, 1.0, 0.0, 0.0]
     """
     order = [r for r in study.runs if r.run_id in finished]
     sweep = {name: [r.swept[name] for r in order] for name in study.sweep_names}
