@@ -67,7 +67,7 @@ def execute(run: RunSpec, reporter: Reporter | None = None) -> xr.Dataset:
     Examples
     --------
     >>> from bayesgrok.study.schema import studies_dir
-    >>> run = load_study(studies_dir() / "quickstart.toml").runs[0]
+    >>> run = load_study(studies_dir() / "miller_linear.toml").runs[0]
     >>> execute(run).sizes["seed"] == len(run.seeds)
     True
     """
@@ -86,7 +86,7 @@ def execute_with_artifacts(
     Examples
     --------
     >>> from bayesgrok.study.schema import studies_dir
-    >>> run = load_study(studies_dir() / "quickstart.toml").runs[0]
+    >>> run = load_study(studies_dir() / "miller_linear.toml").runs[0]
     >>> ds, artifacts = execute_with_artifacts(run)
     >>> artifacts
     {}
@@ -137,7 +137,7 @@ def run_study(
     --------
     >>> import tempfile
     >>> from bayesgrok.study.schema import studies_dir
-    >>> res = run_study(studies_dir() / "quickstart.toml", tempfile.mkdtemp(), figures=False)
+    >>> res = run_study(studies_dir() / "miller_linear.toml", tempfile.mkdtemp(), figures=False)
     >>> (res.out / "study.nc").is_file()
     True
     """
@@ -182,10 +182,10 @@ def combine_runs(study: Study, finished: dict[str, xr.Dataset]) -> xr.Dataset:
     Examples
     --------
     >>> from bayesgrok.study.schema import studies_dir
-    >>> study = load_study(studies_dir() / "quickstart.toml")
+    >>> study = load_study(studies_dir() / "miller_linear_ablation.toml")
     >>> done = {r.run_id: execute(r) for r in study.runs}
-    >>> combine_runs(study, done)["complexity_weight"].values.tolist()
-    [1.0, 1.0, 0.0, 0.0]
+    >>> combine_runs(study, done).sizes["run"]
+    1
     """
     order = [r for r in study.runs if r.run_id in finished]
     sweep = {name: [r.swept[name] for r in order] for name in study.sweep_names}
