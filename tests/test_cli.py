@@ -28,7 +28,7 @@ def test_run_show_plot(write_study, tmp_path):
     plotted = runner.invoke(app, ["plot", str(out / "study.nc"), "--out", str(figs)])
     assert plotted.exit_code == 0
     assert sorted(p.name for p in figs.iterdir()) == [
-        "accuracy.png", "error_complexity.png", "probe_weights.png"]
+        "accuracy.png", "error_complexity.png", "probe_weights.png", "terms.png"]
 
 
 def test_list_names_shipped_studies_and_cards():

@@ -29,6 +29,7 @@ output is squeezed into ``[1e-3, 1 - 1e-3]`` (so the error of a point is never b
 from __future__ import annotations
 
 import math
+from numbers import Real as RealNumber
 from typing import Any
 
 import equinox as eqx
@@ -63,6 +64,12 @@ def inverse_softplus(value: float) -> float:
     if not value > 0:
         raise ValueError(f"inverse_softplus needs a positive value, got {value!r}")
     return value + math.log(-math.expm1(-value))
+
+
+def _is_number(value: Any) -> bool:
+    """A finite real number (not a bool)."""
+    return (isinstance(value, RealNumber) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 class GPClassification(JaxFamily):
@@ -133,9 +140,9 @@ class GPClassification(JaxFamily):
             ("initial_lengthscale", initial_lengthscale),
             ("initial_outputscale", initial_outputscale),
         ):
-            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            if not (_is_number(value) and value > 0):
                 raise ValueError(f"{key} must be a positive number, got {value!r}")
-        if not (isinstance(initial_mean, int | float) and math.isfinite(initial_mean)):
+        if not _is_number(initial_mean):
             raise ValueError(f"initial_mean must be a finite number, got {initial_mean!r}")
         if parametrization not in PARAMETRIZATIONS:
             raise ValueError(
@@ -145,7 +152,7 @@ class GPClassification(JaxFamily):
         if not isinstance(ard, bool):
             raise ValueError(f"ard must be true or false, got {ard!r}")
         for key, value in (("mean_init_std", mean_init_std), ("jitter", jitter)):
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+            if not (_is_number(value) and value >= 0):
                 raise ValueError(f"{key} must be a number >= 0, got {value!r}")
         self.initial_lengthscale = float(initial_lengthscale)
         self.initial_outputscale = float(initial_outputscale)

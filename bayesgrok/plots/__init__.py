@@ -7,5 +7,6 @@ given a path.
 
 from bayesgrok.plots.curves import plot_accuracy
 from bayesgrok.plots.error_complexity import plot_error_complexity
+from bayesgrok.plots.terms import plot_terms
 
-__all__ = ["plot_accuracy", "plot_error_complexity"]
+__all__ = ["plot_accuracy", "plot_error_complexity", "plot_terms"]

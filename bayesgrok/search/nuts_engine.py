@@ -187,7 +187,7 @@ def run(
     >>> cfg = NUTSConfig(num_warmup=50, num_samples=50, num_chains=2, log={"every": 25})
     >>> ds, idata = run(fam, [make_task("linear_sign", seed=0)], cfg)
     >>> ds.sizes["step"], sorted(idata)
-    (3, ['idata_seed0'])
+    (2, ['idata_seed0'])
     """
     if not hasattr(family, "numpyro_model"):
         raise ValueError(f"family {family.name!r} has no NumPyro model: NUTS cannot run it")

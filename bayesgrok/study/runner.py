@@ -315,9 +315,10 @@ def draw_figures(
 ) -> list[Path]:
     """Draw the standard figures of a study dataset into ``folder``; return their paths.
 
-    Accuracy (or MSE) curves, error against complexity, and one figure per probe with a
-    dimension of its own (``probe_<name>.png``: weights per feature, inverse
-    lengthscales per input dimension, ...).
+    Accuracy (or MSE) curves, error against complexity, the mean of each term against
+    time (``terms.png``), and one figure per probe with a dimension of its own
+    (``probe_<name>.png``: weights per feature, inverse lengthscales per input dimension,
+    ...).
 
     Examples
     --------
@@ -325,9 +326,9 @@ def draw_figures(
     >>> from bayesgrok.trajectory import combine, example
     >>> paths = draw_figures(combine({"a": example()}), Path(tempfile.mkdtemp()))
     >>> [p.name for p in paths]
-    ['accuracy.png', 'error_complexity.png']
+    ['accuracy.png', 'error_complexity.png', 'terms.png']
     """
-    from bayesgrok.plots import plot_accuracy, plot_error_complexity
+    from bayesgrok.plots import plot_accuracy, plot_error_complexity, plot_terms
     from bayesgrok.plots.probes import plot_probe, probe_names
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -336,6 +337,9 @@ def draw_figures(
         path = folder / f"{name}.png"
         plot(ds, path, threshold=threshold, mse_threshold=mse_threshold)
         paths.append(path)
+    path = folder / "terms.png"
+    plot_terms(ds, path)
+    paths.append(path)
     for name in probe_names(ds):
         path = folder / f"probe_{name}.png"
         plot_probe(ds, name, path)
