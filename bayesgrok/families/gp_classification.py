@@ -123,6 +123,10 @@ class GPClassification(JaxFamily):
 
     name = "gp_classification"
     precision = "float64"
+    # seeds run one after another (jax.lax.map), not vmapped: batched triangular solves
+    # on hundreds of inducing points deadlock jaxlib 0.10's CPU thread pool (see
+    # bayesgrok.search.jax_engine.over_seeds)
+    vectorize_seeds = False
 
     def __init__(
         self,

@@ -23,6 +23,10 @@ A family whose error is a Monte Carlo estimate (a variational posterior's expect
 log-likelihood, say) sets ``stochastic = True``: its ``error`` and ``objective`` then take
 a keyword ``key``. The engine passes a fresh key at every training step and none when it
 measures (the family then uses a fixed key, so measurements are deterministic).
+
+Seeds are vectorised with ``vmap``; a family sets ``vectorize_seeds = False`` to have them
+run one after another inside the same compiled program instead (``lax.map``), as the GP
+classifier does to avoid a jaxlib CPU deadlock in batched triangular solves.
 """
 
 from __future__ import annotations
@@ -104,6 +108,7 @@ class JaxFamily:
     name: str = "family"
     backend: str = "jax"
     stochastic: bool = False
+    vectorize_seeds: bool = True
 
     def __init__(self, complexity_weight: float = 1.0) -> None:
         self.complexity_weight = float(complexity_weight)

@@ -96,6 +96,33 @@ def _all_finite(tree: Any) -> jax.Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
+def over_seeds(family: Family, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` mapped over the leading (seed) axis of all its arguments.
+
+    ``jax.vmap`` (all seeds in one batched computation) unless the family sets
+    ``vectorize_seeds = False``; then ``jax.lax.map``: the seeds run one after another inside
+    the same compiled program. jaxlib 0.10's batched LAPACK kernels (triangular solves of
+    a batch of matrices) can deadlock XLA's CPU thread pool when two of them run at once,
+    which vmapped Gaussian-process objectives with a few hundred points trigger on a
+    2-core machine; families built on large Cholesky factorisations opt out of ``vmap``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> class Family:
+    ...     vectorize_seeds = False
+    >>> over_seeds(Family(), lambda a, b: a @ b)(jnp.ones((3, 2)), jnp.ones((3, 2))).shape
+    (3,)
+    """
+    if getattr(family, "vectorize_seeds", True):
+        return jax.vmap(fn)
+
+    def mapped(*args: Any) -> Any:
+        return jax.lax.map(lambda a: fn(*a), args)
+
+    return mapped
+
+
 class _Compiled:
     """The compiled pieces of one run: a step scan per segment length and a measurement."""
 
@@ -108,7 +135,7 @@ class _Compiled:
         self.accuracy = accuracy
         self.probe_dims: dict[str, tuple[str, ...]] = {}
         self._scans: dict[int, Callable[..., Any]] = {}
-        self.measure = jax.jit(jax.vmap(self._measure_one))
+        self.measure = jax.jit(over_seeds(family, self._measure_one))
 
     def _step(self, train: Batch, key: jax.Array, state: tuple, _: Any) -> tuple[tuple, None]:
         params, opt_state, alive, diverged_at, t = state
@@ -134,7 +161,8 @@ class _Compiled:
             length = 1 << bit
             if n & length:
                 if length not in self._scans:
-                    self._scans[length] = jax.jit(jax.vmap(self._scan_fn(length)))
+                    self._scans[length] = jax.jit(over_seeds(self.family,
+                                                             self._scan_fn(length)))
                 state = self._scans[length](state, train, keys)
         return state
 

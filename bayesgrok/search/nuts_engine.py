@@ -43,6 +43,18 @@ Progress = Callable[[int], None]
 class NUTSConfig(BaseModel):
     """``[search]`` for ``method = "nuts"``.
 
+    Parameters
+    ----------
+    num_warmup, num_samples, num_chains
+        NumPyro's MCMC settings: adaptation steps, kept draws per chain, chains per seed.
+    target_accept_prob, max_tree_depth
+        NUTS's step-size target and tree-depth limit.
+    dense_mass
+        Adapt a full (dense) mass matrix instead of a diagonal one: for posteriors with
+        strongly correlated directions (a broad prior and few data points).
+    log
+        Which draw counts the trajectory records (posterior averages up to each).
+
     Examples
     --------
     >>> NUTSConfig(method="nuts", num_samples=100).log.steps(100)[-1]
@@ -57,6 +69,7 @@ class NUTSConfig(BaseModel):
     num_chains: PositiveInt = 4
     target_accept_prob: float = Field(0.8, gt=0, lt=1)
     max_tree_depth: PositiveInt = 10
+    dense_mass: bool = False
     log: LogSchedule = Field(default_factory=lambda: LogSchedule(log_spaced=30))
 
     def total_steps(self, n_train: int) -> int:
@@ -74,7 +87,7 @@ def _sample(family: Any, split: Split, cfg: NUTSConfig, seed: int) -> Any:
     from numpyro.infer import MCMC, NUTS
 
     kernel = NUTS(family.numpyro_model, target_accept_prob=cfg.target_accept_prob,
-                  max_tree_depth=cfg.max_tree_depth)
+                  max_tree_depth=cfg.max_tree_depth, dense_mass=cfg.dense_mass)
     chain_method = "parallel" if jax.local_device_count() >= cfg.num_chains else "sequential"
     mcmc = MCMC(kernel, num_warmup=cfg.num_warmup, num_samples=cfg.num_samples,
                 num_chains=cfg.num_chains, chain_method=chain_method, progress_bar=False)
@@ -153,7 +166,7 @@ def _inference_data(mcmc: Any, family: Any, split: Split) -> xr.DataTree:
 def _diagnostics(dt: xr.DataTree) -> dict[str, float]:
     import arviz_stats as azs
 
-    summary = azs.summary(dt, kind="diagnostics")
+    summary = azs.summary(dt, kind="diagnostics", round_to="none")
     return {
         "rhat_max": float(summary["r_hat"].max()),
         "ess_bulk_min": float(summary["ess_bulk"].min()),

@@ -77,6 +77,23 @@ def test_vectorised_seeds_match_seeds_run_alone():
                                rtol=1e-5)
 
 
+class SequentialLinear(LinearRegression):
+    """The linear family with its seeds run one after another (lax.map) instead of vmap."""
+
+    vectorize_seeds = False
+
+
+def test_seeds_run_in_sequence_match_vmapped_seeds():
+    splits = [make_task("linear_sign", seed=s) for s in (0, 3)]
+    cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 1e-3}, epochs=200,
+                       log={"every": 10})
+    mapped = jax_engine.run(SequentialLinear(), splits, cfg)
+    vmapped = jax_engine.run(LinearRegression(), splits, cfg)
+    assert not np.allclose(mapped["weights"].sel(seed=0), mapped["weights"].sel(seed=3))
+    np.testing.assert_allclose(mapped["weights"], vmapped["weights"], rtol=1e-5)
+    np.testing.assert_allclose(mapped["val_error"], vmapped["val_error"], rtol=1e-5)
+
+
 def test_rerun_is_bit_for_bit_identical():
     a, b = _linear([0, 1]), _linear([0, 1])
     for var in a.data_vars:
