@@ -205,6 +205,21 @@ class _MeanFieldSVI(JaxFamily):
         trace = handlers.trace(handlers.seed(guide, rng_seed=key)).get_trace()
         return {name: trace[name]["value"] for name in params["loc"]}
 
+    def posterior_draws(self, params: Params, key: jax.Array, n: int) -> dict[str, jax.Array]:
+        """``n`` draws of every site from the guide: ``{site: (n, *shape)}``.
+
+        The engine turns them into ArviZ InferenceData at a search's snapshot steps.
+
+        Examples
+        --------
+        >>> from bayesgrok.tasks import make_task
+        >>> fam = BayesLinearSVI(likelihood="gaussian", bias=False)
+        >>> params = fam.init(jax.random.PRNGKey(0), make_task("linear_sign", seed=0))
+        >>> fam.posterior_draws(params, jax.random.PRNGKey(1), 100)["w0"].shape
+        (100, 4)
+        """
+        return jax.vmap(lambda k: self.draw(params, k))(jax.random.split(key, n))
+
     def _keys(self, key: jax.Array | None) -> jax.Array:
         if key is None:
             return jax.random.split(jax.random.PRNGKey(self.eval_seed), self.n_samples_eval)

@@ -17,12 +17,13 @@ def engine_for(family: Any) -> Callable[..., Any]:
     Examples
     --------
     >>> from bayesgrok.families.linear import LinearRegression
-    >>> engine_for(LinearRegression()).__module__
-    'bayesgrok.search.jax_engine'
+    >>> engine = engine_for(LinearRegression())
+    >>> engine.__module__, engine.__name__
+    ('bayesgrok.search.jax_engine', 'run_with_artifacts')
     """
     backend = getattr(family, "backend", "jax")
     if backend == "jax":
         from bayesgrok.search import jax_engine
 
-        return jax_engine.run
+        return jax_engine.run_with_artifacts
     raise ValueError(f"no engine for backend {backend!r} of family {family.name!r}")

@@ -10,7 +10,14 @@ import math
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    model_validator,
+)
 
 
 class LogSchedule(BaseModel):
@@ -78,6 +85,11 @@ class SearchConfig(BaseModel):
         shuffled, cycled stream of the training set (reshuffled every epoch).
     log
         The logging schedule.
+    snapshots
+        Steps at which to keep every seed's parameters. A family that can draw from the
+        distribution its parameters describe (``posterior_draws``, as the variational
+        Bayesian families) turns each into ArviZ InferenceData (``posterior_step<k>``);
+        ``snapshot_draws`` draws are taken per seed.
 
     Examples
     --------
@@ -96,12 +108,28 @@ class SearchConfig(BaseModel):
     epochs: PositiveInt | None = None
     batch_size: PositiveInt | Literal["full"] = "full"
     log: LogSchedule = Field(default_factory=LogSchedule)
+    snapshots: list[NonNegativeInt] = Field(default_factory=list)
+    snapshot_draws: PositiveInt = 500
 
     @model_validator(mode="after")
     def _one_length(self) -> SearchConfig:
         if (self.steps is None) == (self.epochs is None):
             raise ValueError("give exactly one of steps and epochs")
         return self
+
+    def snapshot_steps(self, n_train: int) -> np.ndarray:
+        """The sorted, unique snapshot steps; refuses steps beyond the end of the search.
+
+        Examples
+        --------
+        >>> SearchConfig(steps=10, snapshots=[10, 0, 5, 5]).snapshot_steps(n_train=4)
+        array([ 0,  5, 10])
+        """
+        total = self.total_steps(n_train)
+        late = [s for s in self.snapshots if s > total]
+        if late:
+            raise ValueError(f"snapshots {late} come after the last step ({total})")
+        return np.unique(np.asarray(self.snapshots, dtype=np.int64))
 
     def batch(self, n_train: int) -> int:
         """The batch size in points for a training set of ``n_train`` points."""

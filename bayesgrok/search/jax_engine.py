@@ -206,6 +206,86 @@ def run(
 ) -> xr.Dataset:
     """Run ``family`` on one split per seed, all seeds at once; return the trajectory.
 
+    The arguments are those of :func:`run_with_artifacts`, which also returns the
+    snapshots' InferenceData.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.linear import LinearRegression
+    >>> from bayesgrok.tasks import make_task
+    >>> from bayesgrok.search.config import SearchConfig
+    >>> splits = [make_task("linear_sign", seed=s) for s in (0, 1)]
+    >>> cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 1e-3}, epochs=100,
+    ...                    log={"every": 50})
+    >>> dict(run(LinearRegression(), splits, cfg).sizes)
+    {'seed': 2, 'step': 3, 'feature': 4}
+    """
+    return run_with_artifacts(family, splits, search, seeds=seeds, config=config,
+                              progress=progress)[0]
+
+
+def posterior_snapshots(
+    family: Family, snapshots: dict[int, Any], seeds: Sequence[int], n_draws: int
+) -> dict[str, xr.DataTree]:
+    """ArviZ InferenceData of the distribution the parameters describe, per snapshot step.
+
+    For a family with ``posterior_draws(params, key, n) -> {site: (n, ...)}`` (one seed's
+    parameters), each snapshot becomes a DataTree whose ``posterior`` group holds
+    ``n_draws`` draws per seed, the seeds as ArviZ's chains (coordinate ``chain`` = the
+    seed), so ArviZ's posterior plots work on variational posteriors. Families without
+    ``posterior_draws`` give no artifacts.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> class Gaussian:
+    ...     def posterior_draws(self, params, key, n):
+    ...         return {"w": params + jax.random.normal(key, (n, 2))}
+    >>> out = posterior_snapshots(Gaussian(), {5: jnp.zeros((3, 2))}, [0, 1, 2], 10)
+    >>> dict(out["posterior_step5"]["posterior"].sizes)
+    {'chain': 3, 'draw': 10, 'w_dim_0': 2}
+    """
+    draw = getattr(family, "posterior_draws", None)
+    if draw is None or not snapshots:
+        return {}
+    import arviz_base as azb
+
+    out = {}
+    for step, params in sorted(snapshots.items()):
+        per_seed = []
+        for i, seed in enumerate(seeds):
+            one = jax.tree_util.tree_map(lambda leaf, i=i: leaf[i], params)
+            per_seed.append(draw(one, jax.random.PRNGKey(int(seed)), n_draws))
+        posterior = {name: np.stack([np.asarray(d[name]) for d in per_seed])
+                     for name in per_seed[0]}
+        out[f"posterior_step{step}"] = azb.from_dict(
+            {"posterior": posterior},
+            coords={"chain": np.asarray(seeds, dtype=np.int64)},
+            attrs={"posterior": {
+                "step": int(step), "family": family_name(family),
+                "note": "variational posterior: draws from the guide; chain = seed"}},
+        )
+    return out
+
+
+def family_name(family: Family) -> str:
+    """The family's registered name (``"family"`` when it has none)."""
+    return str(getattr(family, "name", "family"))
+
+
+def run_with_artifacts(
+    family: Family,
+    splits: Sequence[Split],
+    search: SearchConfig,
+    *,
+    seeds: Sequence[int] | None = None,
+    config: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> tuple[xr.Dataset, dict[str, xr.DataTree]]:
+    """Run ``family`` on one split per seed, all seeds at once; return the trajectory
+    and its artifacts: one ArviZ InferenceData ``posterior_step<k>`` per snapshot step when
+    the family can draw from its parameters (``posterior_draws``).
+
     Parameters
     ----------
     family
@@ -224,8 +304,8 @@ def run(
 
     Returns
     -------
-    xarray.Dataset
-        The trajectory (see :mod:`bayesgrok.trajectory`).
+    (xarray.Dataset, dict)
+        The trajectory (see :mod:`bayesgrok.trajectory`) and the artifacts.
 
     Examples
     --------
@@ -235,9 +315,9 @@ def run(
     >>> splits = [make_task("linear_sign", seed=s) for s in (0, 1)]
     >>> cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 1e-3}, epochs=100,
     ...                    log={"every": 50})
-    >>> ds = run(LinearRegression(), splits, cfg)
-    >>> dict(ds.sizes)
-    {'seed': 2, 'step': 3, 'feature': 4}
+    >>> ds, artifacts = run_with_artifacts(LinearRegression(), splits, cfg)
+    >>> dict(ds.sizes), artifacts
+    ({'seed': 2, 'step': 3, 'feature': 4}, {})
     """
     if not splits:
         raise ValueError("run: no splits given")
@@ -265,6 +345,7 @@ def run(
         }
     dims = ("seed", "step")
     probe_dims = data.pop("__probe_dims__")
+    snapshots = data.pop("__snapshots__")
     status = data.pop("__status__")
     reasons = data.pop("__reasons__")
     variables = {}
@@ -297,7 +378,8 @@ def run(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "schema_version": SCHEMA_VERSION,
     }
-    return validate(ds)
+    artifacts = posterior_snapshots(family, snapshots, seeds, search.snapshot_draws)
+    return validate(ds), artifacts
 
 
 def _family_config(family: Family) -> dict[str, Any]:
@@ -335,14 +417,21 @@ def _run(
                          first.accuracy)
     total = search.total_steps(first.n_train)
     steps = search.log.steps(total)
+    logged = set(steps.tolist())
+    snapshot_steps = set(search.snapshot_steps(first.n_train).tolist())
+    snapshots: dict[int, Any] = {}
     records: list[dict[str, np.ndarray]] = []
     done = 0
-    for target in steps:
+    for target in np.union1d(steps, sorted(snapshot_steps)).astype(np.int64):
         if target > done:
             state = compiled.advance(state, train, batch_keys, int(target - done))
             if progress is not None:
                 progress(int(target - done))
             done = int(target)
+        if done in snapshot_steps:
+            snapshots[done] = jax.device_get(state[0])
+        if done not in logged:
+            continue
         measured = jax.device_get(compiled.measure(state[0], train, val))
         alive = np.asarray(jax.device_get(state[2]))
         measured_ok = np.isfinite(np.asarray(measured["objective"]))
@@ -368,6 +457,7 @@ def _run(
         if not a
     }
     out["__probe_dims__"] = dict(compiled.probe_dims)
+    out["__snapshots__"] = snapshots
     return out
 
 

@@ -215,6 +215,10 @@ def resolve_run(
             make_optimizer(spec.search.optimizer, spec.search.optimizer_args)
         except OptimizerError as exc:
             raise StudyError(file, f"search.{exc.key}", str(exc), exc.value) from None
+        try:
+            spec.search.snapshot_steps(split.n_train)
+        except ValueError as exc:
+            raise StudyError(file, "search.snapshots", str(exc), spec.search.snapshots) from None
     elif not hasattr(built, "numpyro_model"):
         raise StudyError(file, "search.method", f"family {family!r} has no NumPyro model, so "
                          "NUTS cannot sample it", "nuts")
@@ -267,7 +271,8 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     for values, row in itertools.product(itertools.product(*grid.values()), rows or [{}]):
         point = {**dict(zip(grid, values, strict=True)), **row}
         raw_i = copy.deepcopy(raw)
-        for key, value in point.items():
+        # whole tables first ("task" = {...}), then the keys inside them ("task.n_bits")
+        for key, value in sorted(point.items(), key=lambda kv: kv[0].count(".")):
             if not key.startswith("label."):
                 _set_dotted(raw_i, key, value, path)
         spec_i = parse_study(raw_i, path)

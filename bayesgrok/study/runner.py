@@ -248,7 +248,8 @@ def write_outputs(
 
 
 def draw_inference_figures(out: Path, run_id: str) -> list[Path]:
-    """ArviZ trace and rank plots of a run's first InferenceData artifact, if it has one.
+    """ArviZ figures of a run's artifacts: trace and rank plots of its first NUTS
+    InferenceData, and a posterior plot per variational snapshot (``posterior_step<k>``).
 
     Examples
     --------
@@ -259,17 +260,50 @@ def draw_inference_figures(out: Path, run_id: str) -> list[Path]:
 
     from bayesgrok.analysis.inference_data import save_plot_collection
 
-    found = [p for name, p in store.artifacts_of(out, run_id).items()
-             if name.startswith("idata")]
-    if not found:
-        return []
-    tree = xr.open_datatree(found[0], engine="h5netcdf").load()
+    artifacts = store.artifacts_of(out, run_id)
     written = []
-    for kind, plot in (("trace", azp.plot_trace_dist), ("rank", azp.plot_rank)):
-        path = out / "figures" / f"{run_id}_{kind}.png"
-        save_plot_collection(plot(tree, backend="matplotlib"), path)
-        written.append(path)
+    found = [p for name, p in artifacts.items() if name.startswith("idata")]
+    if found:
+        tree = xr.open_datatree(found[0], engine="h5netcdf").load()
+        for kind, plot in (("trace", azp.plot_trace_dist), ("rank", azp.plot_rank)):
+            path = out / "figures" / f"{run_id}_{kind}.png"
+            save_plot_collection(plot(tree, backend="matplotlib"), path)
+            written.append(path)
+    for name, file in artifacts.items():
+        if name.startswith("posterior_step"):
+            tree = xr.open_datatree(file, engine="h5netcdf").load()
+            path = out / "figures" / f"{run_id}_{name}.png"
+            save_plot_collection(azp.plot_dist(few_sites(tree), backend="matplotlib"), path)
+            written.append(path)
     return written
+
+
+def few_sites(tree: xr.DataTree, most: int = 8) -> xr.DataTree:
+    """``tree`` with its posterior cut to at most ``most`` scalar quantities for a figure:
+    the sites in order of size, each cut to its first elements.
+
+    Examples
+    --------
+    >>> import numpy as np, arviz_base as azb
+    >>> tree = azb.from_dict({"posterior": {"w": np.zeros((2, 5, 30, 4)),
+    ...                                     "b": np.zeros((2, 5, 2))}})
+    >>> {k: dict(v.sizes) for k, v in few_sites(tree)["posterior"].data_vars.items()}
+    {'b': {'chain': 2, 'draw': 5, 'b_dim_0': 2}, 'w': {'chain': 2, 'draw': 5, 'w_dim_0': 6}}
+    """
+    post = tree["posterior"].to_dataset()
+    kept, left = {}, most
+    for name in sorted(post.data_vars, key=lambda v: post[v].size):
+        if left <= 0:
+            break
+        da = post[name]
+        for dim in [d for d in da.dims if d not in ("chain", "draw")]:
+            da = da.isel({dim: slice(0, left)})
+            if da.size // (da.sizes["chain"] * da.sizes["draw"]) >= left:
+                da = da.isel({d: 0 for d in da.dims if d not in ("chain", "draw", dim)})
+                break
+        kept[name] = da
+        left -= da.size // (da.sizes["chain"] * da.sizes["draw"])
+    return xr.DataTree.from_dict({"posterior": xr.Dataset(kept)})
 
 
 def write_landscape(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:

@@ -77,6 +77,7 @@ class ModelSpec(BaseModel):
 
 
 SWEEP_PREFIXES = ("task.", "model.", "search.", "label.")
+SWEEP_TABLES = ("task", "model", "search")
 
 
 class SweepSpec(BaseModel):
@@ -85,7 +86,9 @@ class SweepSpec(BaseModel):
     ``grid`` maps dotted keys to lists of values and takes their product; ``zip`` maps
     dotted keys to lists of equal length taken together (point ``i`` uses value ``i`` of
     every list), and is combined with the grid by product. Keys under ``label.`` set no
-    parameter: they only name the points (``label.start = ["A", "B"]``).
+    parameter: they only name the points (``label.start = ["A", "B"]``). A key may also be
+    a whole table (``task``, ``model`` or ``search``) whose values are tables: each point
+    then replaces that table, before any dotted key sets a value inside it.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -109,9 +112,14 @@ class SweepSpec(BaseModel):
     @classmethod
     def _keys(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
         for key, values in grid.items():
-            if not key.startswith(SWEEP_PREFIXES) or key.endswith("."):
+            whole = key in SWEEP_TABLES
+            if whole and not all(isinstance(v, dict) for v in values):
+                raise ValueError(f"sweep key {key!r} replaces a whole table: its values must "
+                                 "be tables ({ name = ... })")
+            if not (whole or key.startswith(SWEEP_PREFIXES)) or key.endswith("."):
                 raise ValueError(
-                    f"sweep key {key!r} must start with task., model., search. or label."
+                    f"sweep key {key!r} must be task, model or search (a whole table) or "
+                    "start with task., model., search. or label."
                 )
             if not values:
                 raise ValueError(f"sweep key {key!r} has no values")

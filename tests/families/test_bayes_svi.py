@@ -212,6 +212,35 @@ def test_linear_classification_runs_through_the_engine(likelihood, n_classes):
     np.testing.assert_allclose(ds["objective"], ds["error"] + ds["complexity"], rtol=1e-5)
 
 
+def test_snapshots_draw_the_guide_at_chosen_steps_as_inference_data(tmp_path):
+    import arviz_stats as azs
+    import xarray as xr
+
+    splits = [make_task("linear_sign", seed=s) for s in (0, 1, 2)]
+    fam = BayesLinearSVI(bias=False, noise_scale=0.0316, prior_scale=0.5,
+                         initial_means=[5e-4, 0.9, 0.9, 0.9], init_std=0.01)
+    cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 1e-5}, steps=300,
+                       log={"every": 100}, snapshots=[0, 300, 150], snapshot_draws=2000)
+    ds, artifacts = jax_engine.run_with_artifacts(fam, splits, cfg)
+    assert sorted(artifacts) == ["posterior_step0", "posterior_step150", "posterior_step300"]
+    assert ds["step"].values.tolist() == [0, 100, 200, 300]  # snapshots are not logged steps
+    start = artifacts["posterior_step0"]["posterior"]["w0"]
+    assert dict(start.sizes) == {"chain": 3, "draw": 2000, "w0_dim_0": 4}
+    assert start["chain"].values.tolist() == [0, 1, 2]
+    # at step 0 the guide is N(initial means, 0.01^2) for every seed
+    np.testing.assert_allclose(start.mean(("chain", "draw")), [5e-4, 0.9, 0.9, 0.9], atol=1e-3)
+    np.testing.assert_allclose(start.std("draw"), 0.01, rtol=0.1)
+    # the guide moves away from its start by the last step
+    end = artifacts["posterior_step300"]["posterior"]["w0"]
+    assert float(abs(end.mean("draw") - start.mean("draw")).max()) > 0.05
+    # ArviZ's summaries work on it, and it survives a netCDF round trip
+    assert "mean" in azs.summary(artifacts["posterior_step300"]).columns
+    path = tmp_path / "snap.nc"
+    artifacts["posterior_step300"].to_netcdf(path, engine="h5netcdf")
+    back = xr.open_datatree(path, engine="h5netcdf").load()
+    xr.testing.assert_allclose(back["posterior"]["w0"], end)
+
+
 def test_numpyro_model_serves_nuts_conventions():
     fam = BayesMLPSVI(widths=(4,))
     tr = handlers.trace(handlers.seed(fam.numpyro_model, 0)).get_trace(jnp.ones((3, 5)))

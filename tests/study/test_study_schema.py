@@ -71,6 +71,7 @@ def test_model_overrides_beat_the_card(write_study):
         ('card = "miller_linear"', 'card = "miller_linear"\nnoise_variance = -1.0',
          "model.noise_variance", -1.0),
         ('name = "linear_sign"', 'name = "linear_sign"\nn_train = 500', "task", None),
+        ('epochs = 10', 'epochs = 10\nsnapshots = [5, 11]', "search.snapshots", [5, 11]),
     ],
 )
 def test_bad_input_names_file_key_and_value(write_study, minimal_study, old, new, key, value):
@@ -96,7 +97,7 @@ def test_missing_required_keys_and_syntax_errors(write_study, minimal_study):
 
 def test_bad_sweep_key(write_study, minimal_study):
     text = minimal_study + '[sweep]\ngrid = { "trainer.lr" = [1, 2] }\n'
-    with pytest.raises(StudyError, match="must start with task., model., search. or label."):
+    with pytest.raises(StudyError, match="start with task., model., search. or label."):
         load_study(write_study(text))
     text = minimal_study + '[sweep]\ngrid = { "search.epochs" = [10, -1] }\n'
     with pytest.raises(StudyError) as info:
@@ -123,6 +124,33 @@ grid = { "model.prior_variance" = [0.5, 1.0] }
     assert run_c.config["model"]["complexity_weight"] == 0.0
     assert run_c.search.optimizer_args["learning_rate"] == 3e-3
     assert "label" not in run_c.config
+
+
+def test_whole_tables_are_swept_before_the_keys_inside_them(write_study, minimal_study):
+    text = minimal_study + """
+[sweep]
+grid = { "model.complexity_weight" = [1.0, 0.0] }
+[sweep.zip]
+"label.kind" = ["linear", "gp"]
+"task" = [{ name = "linear_sign" }, { name = "zero_one", n_train = 10 }]
+"model" = [{ card = "miller_linear" }, { card = "miller_gp_classifier" }]
+"""
+    study = load_study(write_study(text))
+    assert [(r.family, r.task, r.family_params["complexity_weight"]) for r in study.runs] == [
+        ("linear", "linear_sign", 1.0), ("gp_classification", "zero_one", 1.0),
+        ("linear", "linear_sign", 0.0), ("gp_classification", "zero_one", 0.0)]
+    assert study.runs[1].task_params == {"n_train": 10}
+    assert study.runs[3].config["task"]["n_train"] == 10
+
+
+def test_a_swept_whole_table_needs_tables(write_study, minimal_study):
+    text = minimal_study + """
+[sweep.zip]
+"task" = ["linear_sign", "zero_one"]
+"""
+    with pytest.raises(StudyError, match="must be tables") as info:
+        load_study(write_study(text))
+    assert info.value.key.startswith("sweep")
 
 
 def test_zipped_lists_must_have_one_length(write_study, minimal_study):
