@@ -94,7 +94,7 @@ def _print_summary(result: Path) -> None:
     level = f"MSE below {float(mse):g}" if mse is not None and "train_accuracy" not in ds else (
         f"accuracy above {threshold:g}")
     view = Table(title=f"{ds.attrs.get('study', result)}: onsets at {level}, "
-                 f"of {total} steps ('never' = not crossed)")
+                 f"of {total} steps ('never': not crossed; gap '>n': at least n)")
     finals = [c for c in ("final_train_accuracy", "final_val_accuracy") if c in table.columns]
     finals = finals or [c for c in table.columns if c.startswith("final_")]
     diagnostics = [c for c in per_seed_variables(ds) if c in table.columns]
@@ -115,6 +115,12 @@ def _print_summary(result: Path) -> None:
             crossed = column.replace("onset", "crossed")
             if column.endswith("_onset") and not row[crossed]:
                 cells.append("never")
+            elif column == "gap" and not row["train_crossed"]:
+                cells.append("-")
+            elif column == "gap" and not row["val_crossed"]:
+                cells.append(f">{_fmt(value)}")  # a lower bound: validation never crossed
+            elif column == "rhat_max":
+                cells.append(f"{value:.3f}")  # 1.004 is not 1: show what the 1.01 rule reads
             else:
                 cells.append(_fmt(value))
         view.add_row(*cells)

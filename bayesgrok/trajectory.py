@@ -249,6 +249,12 @@ def combine(
         ds = ds.assign(total_steps=xr.DataArray(np.int64(total)))
         ds.attrs = {}
         per_run.append(ds)
+    # a step coordinate some runs lack (epoch, say) is NaN in those runs
+    step_coords = {name for ds in per_run for name, c in ds.coords.items()
+                   if c.dims == ("step",) and name != "step"}
+    per_run = [ds.assign_coords({name: ("step", np.full(ds.sizes["step"], np.nan))
+                                 for name in step_coords - set(ds.coords)})
+               for ds in per_run]
     study = xr.concat(
         per_run, dim="run", join="outer", data_vars="all", coords="different", compat="equals"
     )

@@ -73,3 +73,10 @@ def test_combine_checks_sweep_lengths():
 
 def test_config_of_reads_the_json():
     assert trajectory.config_of(example()) == {"search": {"optimizer": "sgd"}}
+
+
+def test_combine_fills_a_step_coordinate_some_runs_lack():
+    with_epoch = example().assign_coords(epoch=("step", np.arange(4) * 0.5))
+    study = combine({"a": with_epoch, "b": example()}, {"lr": [0.1, 0.2]})
+    assert study["epoch"].sel(run="a").values.tolist() == [0.0, 0.5, 1.0, 1.5]
+    assert np.isnan(study["epoch"].sel(run="b").values).all()

@@ -15,6 +15,23 @@ from matplotlib.figure import Figure
 from bayesgrok.analysis.summary import swept_parameters
 
 
+def value_scale(values: object) -> str:
+    """``"linear"`` when some finite value is negative, else ``"log"``.
+
+    A log-likelihood per point can be negative (a Gaussian with small noise has density
+    above 1), and so can a negative log prior; such terms are drawn on linear axes. Zeros
+    alone do not switch: on a log axis they are masked.
+
+    Examples
+    --------
+    >>> value_scale([0.1, 0.0, float("nan")]), value_scale([-1.0, 2.0])
+    ('log', 'linear')
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return "linear" if bool((finite < 0).any()) else "log"
+
+
 def save(fig: Figure, path: str | os.PathLike[str] | None) -> None:
     """Write ``fig`` as PNG at ``path`` (creating parent folders) when a path is given."""
     if path is None:

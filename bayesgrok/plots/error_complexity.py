@@ -13,7 +13,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from bayesgrok.analysis.onsets import grokking_gap
-from bayesgrok.plots._common import save
+from bayesgrok.plots._common import save, value_scale
 
 __all__ = ["plot_error_complexity"]
 
@@ -26,6 +26,9 @@ def plot_error_complexity(
     mse_threshold: float | None = None,
 ) -> Figure:
     """Error against complexity on log-log axes, one line per (run, seed).
+
+    A term with negative values (a NUTS posterior average of a Gaussian log-likelihood,
+    say) is drawn on a linear axis instead.
 
     Each line is coloured by that seed's grokking gap (viridis; colour bar labelled
     "grokking gap (steps)") and its first point is marked with a dot. Non-positive values
@@ -59,8 +62,11 @@ def plot_error_complexity(
     4
     """
     gap = grokking_gap(ds, threshold, mse_threshold=mse_threshold)["gap"]
-    error = ds["error"].where(ds["error"] > 0)
-    complexity = ds["complexity"].where(ds["complexity"] > 0)
+    error_scale, complexity_scale = value_scale(ds["error"]), value_scale(ds["complexity"])
+    error = ds["error"].where(ds["error"] > 0) if error_scale == "log" else ds["error"]
+    complexity = ds["complexity"]
+    if complexity_scale == "log":
+        complexity = complexity.where(complexity > 0)
     line_dims = [dim for dim in error.dims if dim != "step"]
     error = error.transpose(*line_dims, "step")
     complexity = complexity.transpose(*line_dims, "step")
@@ -83,8 +89,8 @@ def plot_error_complexity(
         finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
         if finite.size:
             ax.scatter(x[finite[0]], y[finite[0]], color=color, s=18, zorder=3)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    ax.set_xscale(complexity_scale)
+    ax.set_yscale(error_scale)
     ax.set_xlabel("complexity (per data point)")
     ax.set_ylabel("error (per data point)")
     title = " / ".join(str(ds.attrs[k]) for k in ("task", "family") if ds.attrs.get(k))

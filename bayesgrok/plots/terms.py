@@ -14,7 +14,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
 from bayesgrok.analysis.summary import swept_parameters
-from bayesgrok.plots._common import run_title, save
+from bayesgrok.plots._common import run_title, save, value_scale
 
 __all__ = ["plot_terms"]
 
@@ -99,7 +99,7 @@ def plot_terms(
         for ax, term in zip(axes, _TERMS, strict=True):
             ax.plot(x, _seed_mean(one[term]), color=color, linewidth=1.3, label=label)
     for ax, (term, ylabel) in zip(axes, _TERMS.items(), strict=True):
-        _style(ax, x_name, ylabel)
+        _style(ax, x_name, ylabel, value_scale(ds[term]))
         ax.set_title(f"{term} (mean over seeds)")
     if key is not None and norm is not None:
         fig.colorbar(ScalarMappable(norm=norm, cmap=colormap), ax=axes, label=key)
@@ -144,12 +144,14 @@ def _seed_mean(da: xr.DataArray) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN steps (diverged, unlogged)
         mean = da.mean("seed", skipna=True) if "seed" in da.dims else da
     mean = mean.transpose("step", ...).values
+    if value_scale(da) == "linear":
+        return mean
     return np.where(mean > 0, mean, np.nan)
 
 
-def _style(ax: Axes, x_name: str, ylabel: str) -> None:
+def _style(ax: Axes, x_name: str, ylabel: str, scale: str = "log") -> None:
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlim(left=0)
     ax.set_xlabel(f"{x_name} (symlog: linear below 1)")
-    ax.set_yscale("log")
+    ax.set_yscale(scale)
     ax.set_ylabel(ylabel)

@@ -353,8 +353,7 @@ def run_with_artifacts(
         extra = probe_dims.get(name, ())
         variables[name] = (dims + tuple(extra), values)
     coords: dict[str, Any] = {"seed": np.asarray(seeds, dtype=np.int64), "step": steps}
-    if search.epochs is not None:
-        coords["epoch"] = ("step", search.epoch_of(steps, n_train))
+    coords["epoch"] = ("step", search.epoch_of(steps, n_train))
     ds = xr.Dataset(variables, coords=coords)
     ds["status"] = ("seed", np.asarray(status, dtype=object))
     ds["status"].attrs["reasons"] = json.dumps(reasons)

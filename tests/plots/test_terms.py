@@ -87,3 +87,16 @@ def test_bad_input_is_refused():
         plot_terms(example().drop_vars("complexity"))
     with pytest.raises(ValueError, match="color_by"):
         plot_terms(sigma_study(), color_by="learning_rate")
+
+
+def test_negative_terms_are_drawn_on_linear_axes():
+    from bayesgrok.plots import plot_error_complexity
+    from bayesgrok.trajectory import example
+
+    ds = example()
+    ds["error"] = ds["error"] - 10.0  # a Gaussian log-likelihood per point can be negative
+    fig = plot_terms(ds)
+    assert [ax.get_yscale() for ax in fig.axes] == ["linear", "log"]
+    assert np.isfinite(fig.axes[0].get_lines()[0].get_ydata()).all()
+    fig = plot_error_complexity(ds)
+    assert (fig.axes[0].get_xscale(), fig.axes[0].get_yscale()) == ("log", "linear")
