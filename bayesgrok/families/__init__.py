@@ -17,6 +17,7 @@ FAMILIES: dict[str, str] = {
     "gp_classification": "bayesgrok.families.gp_classification:GPClassification",
     "bayes_linear": "bayesgrok.families.bayes_svi:BayesLinearSVI",
     "bayes_mlp": "bayesgrok.families.bayes_svi:BayesMLPSVI",
+    "mlp": "bayesgrok.families.mlp:MLP",
 }
 """Family name -> ``"module:Class"`` of its implementation."""
 

@@ -20,10 +20,17 @@ def engine_for(family: Any) -> Callable[..., Any]:
     >>> engine = engine_for(LinearRegression())
     >>> engine.__module__, engine.__name__
     ('bayesgrok.search.jax_engine', 'run_with_artifacts')
+    >>> from bayesgrok.families.mlp import MLP
+    >>> engine_for(MLP()).__module__
+    'bayesgrok.search.torch_engine'
     """
     backend = getattr(family, "backend", "jax")
     if backend == "jax":
         from bayesgrok.search import jax_engine
 
         return jax_engine.run_with_artifacts
+    if backend == "torch":
+        from bayesgrok.search import torch_engine
+
+        return torch_engine.run_with_artifacts
     raise ValueError(f"no engine for backend {backend!r} of family {family.name!r}")

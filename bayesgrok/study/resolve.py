@@ -212,7 +212,12 @@ def resolve_run(
     # search
     if isinstance(spec.search, SearchConfig):
         try:
-            make_optimizer(spec.search.optimizer, spec.search.optimizer_args)
+            if getattr(built, "backend", "jax") == "torch":
+                from bayesgrok.search.torch_engine import optimizer_kwargs
+
+                optimizer_kwargs(spec.search.optimizer, spec.search.optimizer_args)
+            else:
+                make_optimizer(spec.search.optimizer, spec.search.optimizer_args)
         except OptimizerError as exc:
             raise StudyError(file, f"search.{exc.key}", str(exc), exc.value) from None
         try:

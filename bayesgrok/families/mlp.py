@@ -1,0 +1,223 @@
+"""Multilayer perceptrons in PyTorch (REFERENCE B1, D1 and A4).
+
+``MLP`` is a stack of Linear layers ``n_features -> widths... -> n_classes`` with an
+activation between them. Two recipes are covered:
+
+* Omnigrok / Deep Grokking (D1, B1): PyTorch's default initialisation with every
+  parameter then multiplied by ``alpha`` (8), MSE against one-hot labels, AdamW with its
+  decoupled weight decay (so ``complexity_weight = 0``), float64.
+* Miller et al.'s concealment MLP (A4): Xavier-uniform weights, no bias on the last
+  layer, cross-entropy, SGD with weight decay.
+
+Error is per data point: ``mse_onehot`` is ``torch.nn.MSELoss`` (mean over points and
+outputs, as Omnigrok's code); ``cross_entropy`` is the mean cross-entropy. Complexity is
+the squared L2 norm of all parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F  # noqa: N812
+
+from bayesgrok.search.torch_engine import Probes, TorchFamily
+from bayesgrok.tasks.split import Split
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
+INITS = ("default", "xavier_uniform")
+LOSSES = ("mse_onehot", "cross_entropy")
+
+
+class Net(nn.Module):
+    """Linear layers with an activation between them; ``layers`` holds the Linear layers.
+
+    Examples
+    --------
+    >>> net = Net([3, 5, 2], "relu", bias=True, last_bias=False)
+    >>> net(torch.zeros(4, 3)).shape, net.layers[-1].bias is None
+    (torch.Size([4, 2]), True)
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str, bias: bool = True,
+                 last_bias: bool = True) -> None:
+        super().__init__()
+        n = len(sizes) - 1
+        self.layers = nn.ModuleList(
+            nn.Linear(sizes[i], sizes[i + 1], bias=(last_bias if i == n - 1 else bias))
+            for i in range(n)
+        )
+        self.activation = ACTIVATIONS[activation]()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's outputs (logits or regression outputs)."""
+        for layer in self.layers[:-1]:
+            x = self.activation(layer(x))
+        return self.layers[-1](x)
+
+
+class MLP(TorchFamily):
+    """A multilayer perceptron family run by the PyTorch engine.
+
+    Parameters
+    ----------
+    widths
+        Hidden widths; the network has ``len(widths) + 1`` Linear layers.
+    activation
+        ``"relu"``, ``"tanh"`` or ``"gelu"``.
+    init
+        ``"default"`` (PyTorch's own initialisation) or ``"xavier_uniform"`` (weights
+        Xavier-uniform, biases PyTorch's default; A4).
+    alpha
+        Every parameter (weights and biases) is multiplied by ``alpha`` after
+        initialisation (B1, D1: 8).
+    bias, last_bias
+        Biases on the hidden layers and on the last layer (A4 has none on the last).
+    loss
+        ``"mse_onehot"`` (MSE against one-hot labels, B1, D1) or ``"cross_entropy"`` (A4).
+        Regression tasks always use the MSE of a single output.
+    complexity_weight
+        Weight of the squared L2 norm in the objective (0 when the decay lives in the
+        optimizer, as with AdamW).
+    precision
+        ``"float32"`` or ``"float64"``.
+
+    Examples
+    --------
+    >>> from bayesgrok.tasks import make_task
+    >>> split = make_task("parity", seed=0, n_points=20, n_train=10)
+    >>> fam = MLP(widths=[8, 8], alpha=2.0, loss="cross_entropy")
+    >>> model = fam.build(split, seed=0)
+    >>> [tuple(layer.weight.shape) for layer in model.layers]
+    [(8, 3), (8, 8), (2, 8)]
+    >>> x = torch.as_tensor(split.x_train, dtype=torch.float32)
+    >>> fam.predict(model, x).shape
+    torch.Size([10, 2])
+    """
+
+    name = "mlp"
+
+    def __init__(
+        self,
+        widths: Sequence[int] = (200, 200),
+        activation: str = "relu",
+        init: str = "default",
+        alpha: float = 1.0,
+        bias: bool = True,
+        last_bias: bool = True,
+        loss: str = "mse_onehot",
+        complexity_weight: float = 0.0,
+        precision: str = "float32",
+    ) -> None:
+        super().__init__(complexity_weight=complexity_weight, precision=precision)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, "
+                             f"got {activation!r}")
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+        if any(int(w) < 1 for w in widths):
+            raise ValueError(f"widths must be positive integers, got {list(widths)}")
+        self.widths = tuple(int(w) for w in widths)
+        self.activation, self.init, self.loss = activation, init, loss
+        self.alpha, self.bias, self.last_bias = float(alpha), bool(bias), bool(last_bias)
+        self._regression = False
+
+    def build(self, split: Split, seed: int) -> Net:
+        """A freshly initialised network for ``split``; the same ``seed`` gives the same
+        network (the global RNG is left untouched).
+
+        Examples
+        --------
+        >>> from bayesgrok.tasks import make_task
+        >>> split = make_task("parity", seed=0, n_points=20, n_train=10)
+        >>> a, b = MLP(widths=[4]).build(split, 3), MLP(widths=[4]).build(split, 3)
+        >>> bool(torch.equal(a.layers[0].weight, b.layers[0].weight))
+        True
+        """
+        self._regression = split.kind == "regression"
+        n_out = 1 if self._regression else int(split.n_classes)
+        sizes = [split.n_features, *self.widths, n_out]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            net = Net(sizes, self.activation, self.bias, self.last_bias)
+            if self.init == "xavier_uniform":
+                for layer in net.layers:
+                    nn.init.xavier_uniform_(layer.weight)
+        with torch.no_grad():
+            for p in net.parameters():
+                p.mul_(self.alpha)
+        return net.to(_dtype(self.precision))
+
+    def error(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Per-data-point loss: MSE against one-hot labels, cross-entropy, or the MSE of
+        a regression output.
+
+        Examples
+        --------
+        >>> fam = MLP(widths=[2], loss="cross_entropy")
+        >>> model = torch.nn.Linear(2, 2)
+        >>> with torch.no_grad():
+        ...     _ = model.weight.zero_(); _ = model.bias.zero_()
+        >>> err = fam.error(model, torch.ones(3, 2), torch.tensor([0, 1, 1]))
+        >>> round(err.item(), 4)
+        0.6931
+        """
+        out = model(x)
+        if self._regression or y.is_floating_point():
+            return F.mse_loss(out[:, 0], y)
+        if self.loss == "cross_entropy":
+            return F.cross_entropy(out, y)
+        target = F.one_hot(y, out.shape[-1]).to(out.dtype)
+        return F.mse_loss(out, target)
+
+    def predict(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Softmax probabilities (cross-entropy), raw outputs (one-hot MSE; their argmax
+        is the class) or the regression output ``(n,)``.
+
+        Examples
+        --------
+        >>> fam = MLP(widths=[2], loss="cross_entropy")
+        >>> fam.predict(torch.nn.Linear(2, 3), torch.ones(4, 2)).sum(dim=-1).shape
+        torch.Size([4])
+        """
+        out = model(x)
+        if self._regression:
+            return out[:, 0]
+        if self.loss == "cross_entropy":
+            return torch.softmax(out, dim=-1)
+        return out
+
+    def probes(self, model: nn.Module, split: Split) -> Probes:
+        """``weight_norm`` (L2 norm of all parameters) and ``last_layer_norm`` (of the
+        last Linear layer's weights and bias).
+
+        Examples
+        --------
+        >>> from bayesgrok.tasks import make_task
+        >>> split = make_task("parity", seed=0, n_points=20, n_train=10)
+        >>> fam = MLP(widths=[4])
+        >>> sorted(fam.probes(fam.build(split, 0), split))
+        ['last_layer_norm', 'weight_norm']
+        """
+        with torch.no_grad():
+            total = torch.sqrt(sum(torch.sum(p**2) for p in model.parameters()))
+            last = torch.sqrt(sum(torch.sum(p**2) for p in model.layers[-1].parameters()))
+        return {"weight_norm": ((), total.double().numpy()),
+                "last_layer_norm": ((), last.double().numpy())}
+
+    def config(self) -> dict[str, Any]:
+        """Hyperparameters recorded in the trajectory."""
+        return {
+            "widths": list(self.widths), "activation": self.activation, "init": self.init,
+            "alpha": self.alpha, "bias": self.bias, "last_bias": self.last_bias,
+            "loss": self.loss, "complexity_weight": self.complexity_weight,
+            "precision": self.precision,
+        }
+
+
+def _dtype(precision: str) -> torch.dtype:
+    return torch.float64 if precision == "float64" else torch.float32

@@ -1,0 +1,574 @@
+"""The PyTorch engine: runs any torch family through the complexity-plus-error search.
+
+A torch family (:class:`TorchFamily`) builds an ``torch.nn.Module`` from a split and a
+seed and says how to measure it: ``error(model, x, y)`` (per data point),
+``complexity(model)`` (the squared L2 norm of all parameters by default),
+``predict(model, x)`` and optional ``probes(model, split)``. The search minimises
+``objective = error + complexity_weight * complexity``; with AdamW the weight decay lives
+in the optimizer instead, the complexity is still recorded, and the trajectory's
+attributes say so (``decay_in_optimizer`` 1, ``optimizer_decay`` describing it).
+
+Seeds run one after another within each logging segment (a Python loop): every seed has
+its own model, optimizer and minibatch stream (a ``torch.Generator`` seeded by the seed),
+so a seed's trajectory does not depend on which other seeds share its run. At every logged
+step the engine measures the full training set and the full validation set under
+``torch.no_grad()``. A seed whose objective becomes non-finite is recorded as
+``diverged`` and stopped; the others go on. The trajectory has the schema of
+:mod:`bayesgrok.trajectory`, the same as the JAX engine's.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.optimizers import OptimizerError
+from bayesgrok.tasks.split import Split
+from bayesgrok.trajectory import SCHEMA_VERSION, validate
+
+Progress = Callable[[int], None]
+Probes = dict[str, tuple[tuple[str, ...], np.ndarray]]
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+}
+"""Optimizer name (lower case) -> ``torch.optim`` class."""
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class TorchFamily:
+    """Base class for families run by the PyTorch engine.
+
+    Subclasses implement :meth:`build`, :meth:`error` and :meth:`predict`; they inherit
+    the complexity (squared L2 norm of all parameters), the objective
+    ``error + complexity_weight * complexity`` and an empty set of probes.
+
+    Parameters
+    ----------
+    complexity_weight
+        Weight of the complexity term in the objective (``0``: the objective is the error;
+        the complexity is still recorded).
+    precision
+        ``"float32"`` or ``"float64"``: the dtype of the model and the data.
+
+    Examples
+    --------
+    >>> import torch
+    >>> class Line(TorchFamily):
+    ...     name = "line"
+    ...     def build(self, split, seed): return torch.nn.Linear(1, 1, bias=False)
+    ...     def error(self, model, x, y): return torch.mean((model(x)[:, 0] - y) ** 2)
+    ...     def predict(self, model, x): return model(x)[:, 0]
+    >>> fam = Line(complexity_weight=0.5)
+    >>> model = fam.build(None, 0)
+    >>> with torch.no_grad():
+    ...     _ = model.weight.fill_(2.0)
+    >>> fam.objective(model, torch.ones(3, 1), torch.zeros(3)).item()
+    6.0
+    >>> fam.objective_formula
+    'error + 0.5 * complexity'
+    """
+
+    name: str = "torch_family"
+    backend: str = "torch"
+
+    def __init__(self, complexity_weight: float = 0.0, precision: str = "float32") -> None:
+        if precision not in DTYPES:
+            raise ValueError(f"precision must be one of {', '.join(DTYPES)}, got {precision!r}")
+        self.complexity_weight = float(complexity_weight)
+        self.precision = precision
+
+    def build(self, split: Split, seed: int) -> torch.nn.Module:  # pragma: no cover - abstract
+        """A freshly initialised model for ``split``, deterministic given ``seed``."""
+        raise NotImplementedError
+
+    def error(self, model: torch.nn.Module, x: torch.Tensor,
+              y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """The data-fit term, per data point of ``(x, y)``."""
+        raise NotImplementedError
+
+    def predict(self, model: torch.nn.Module,
+                x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """Class probabilities (or scores) ``(n, C)``, or regression outputs ``(n,)``."""
+        raise NotImplementedError
+
+    def complexity(self, model: torch.nn.Module) -> torch.Tensor:
+        """Squared L2 norm of all parameters.
+
+        Examples
+        --------
+        >>> import torch
+        >>> lin = torch.nn.Linear(2, 1)
+        >>> with torch.no_grad():
+        ...     _ = lin.weight.fill_(1.0); _ = lin.bias.fill_(2.0)
+        >>> TorchFamily().complexity(lin).item()
+        6.0
+        """
+        return sum(torch.sum(p**2) for p in model.parameters())
+
+    def objective(self, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """What the search minimises: ``error + complexity_weight * complexity``."""
+        err = self.error(model, x, y)
+        if self.complexity_weight == 0.0:
+            return err
+        return err + self.complexity_weight * self.complexity(model)
+
+    @property
+    def objective_formula(self) -> str:
+        """Human-readable objective, stored in every trajectory's attributes."""
+        w = self.complexity_weight
+        if w == 0.0:
+            return "error"
+        if w == 1.0:
+            return "error + complexity"
+        return f"error + {w:g} * complexity"
+
+    def probes(self, model: torch.nn.Module, split: Split) -> Probes:
+        """Extra measurements at each logged step (none by default)."""
+        return {}
+
+    def config(self) -> dict[str, Any]:
+        """The family's hyperparameters, recorded in the trajectory."""
+        return {"complexity_weight": self.complexity_weight, "precision": self.precision}
+
+
+# --- optimizers -------------------------------------------------------------------------
+
+
+def optimizer_kwargs(name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check a torch optimizer's name and arguments; return torch's keyword arguments.
+
+    ``learning_rate`` (the optax spelling used by study files) becomes torch's ``lr``.
+
+    Raises
+    ------
+    OptimizerError
+        For an unknown name or argument, naming it (``optimizer`` or
+        ``optimizer_args.<key>``).
+
+    Examples
+    --------
+    >>> optimizer_kwargs("AdamW", {"learning_rate": 1e-3, "weight_decay": 0.01})
+    {'lr': 0.001, 'weight_decay': 0.01}
+    >>> optimizer_kwargs("sgd", {"lr": 0.1, "momentm": 0.9})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bayesgrok.search.optimizers.OptimizerError: optimizer 'sgd' takes no argument 'momentm' ...
+    """
+    key = name.lower()
+    if key not in OPTIMIZERS:
+        raise OptimizerError(f"unknown optimizer {name!r} for a torch family (known: "
+                             f"{', '.join(OPTIMIZERS)})", "optimizer", name)
+    args = dict(args or {})
+    if "learning_rate" in args and "lr" in args:
+        raise OptimizerError(f"optimizer {name!r}: give learning_rate or lr, not both",
+                             "optimizer_args.lr", args["lr"])
+    args = {("lr" if k == "learning_rate" else k): v for k, v in args.items()}
+    known = [p for p in inspect.signature(OPTIMIZERS[key]).parameters if p != "params"]
+    for arg, value in args.items():
+        if arg not in known:
+            raise OptimizerError(
+                f"optimizer {name!r} takes no argument {arg!r} (it takes learning_rate, "
+                f"{', '.join(known)})", f"optimizer_args.{arg}", value)
+    try:  # torch checks values (negative lr, betas out of range) when it builds one
+        OPTIMIZERS[key]([torch.zeros(1, requires_grad=True)], **args)
+    except (TypeError, ValueError) as exc:
+        raise OptimizerError(f"optimizer {name!r}: {exc}", "optimizer_args", args) from exc
+    return args
+
+
+def make_torch_optimizer(name: str, args: dict[str, Any] | None,
+                         params: Any) -> torch.optim.Optimizer:
+    """Build the torch optimizer ``name`` over ``params``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> params = torch.nn.Linear(2, 1).parameters()
+    >>> opt = make_torch_optimizer("adam", {"learning_rate": 1e-2}, params)
+    >>> type(opt).__name__, opt.defaults["lr"]
+    ('Adam', 0.01)
+    """
+    return OPTIMIZERS[name.lower()](params, **optimizer_kwargs(name, args))
+
+
+def optimizer_decay(name: str, args: dict[str, Any] | None) -> str:
+    """How the optimizer itself decays the weights, for the trajectory's attributes.
+
+    Examples
+    --------
+    >>> optimizer_decay("adamw", {"weight_decay": 0.01})
+    'decoupled weight decay 0.01 (AdamW): the decay lives in the optimizer, not the objective'
+    >>> optimizer_decay("sgd", {})
+    'none'
+    """
+    kwargs = optimizer_kwargs(name, args)
+    key = name.lower()
+    default = inspect.signature(OPTIMIZERS[key]).parameters["weight_decay"].default
+    decay = float(kwargs.get("weight_decay", default))
+    if decay == 0.0:
+        return "none"
+    if key == "adamw":
+        return (f"decoupled weight decay {decay:g} (AdamW): the decay lives in the optimizer, "
+                "not the objective")
+    cls = OPTIMIZERS[key].__name__
+    return (f"L2 weight decay {decay:g} added to the gradient by torch.optim.{cls}: not part "
+            "of the recorded objective")
+
+
+# --- minibatches ------------------------------------------------------------------------
+
+
+class BatchStream:
+    """Indices of a shuffled, cycled stream over ``n`` points, reshuffled every epoch.
+
+    Batches run on across epoch boundaries (no point is dropped); the permutations come
+    from a ``torch.Generator`` seeded by ``seed``. A batch of ``n`` gives the whole set.
+
+    Examples
+    --------
+    >>> stream = BatchStream(5, 2, seed=0)
+    >>> sorted(torch.cat([stream.next() for _ in range(5)])[:10].tolist())
+    [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    >>> BatchStream(3, 3, seed=0).next().tolist()
+    [0, 1, 2]
+    """
+
+    def __init__(self, n: int, batch: int, seed: int) -> None:
+        self.n, self.batch = n, batch
+        self.generator = torch.Generator().manual_seed(int(seed))
+        self._order = torch.empty(0, dtype=torch.long)
+
+    def next(self) -> torch.Tensor:
+        """The indices of the next batch."""
+        if self.batch >= self.n:
+            return torch.arange(self.n)
+        while self._order.numel() < self.batch:
+            fresh = torch.randperm(self.n, generator=self.generator)
+            self._order = torch.cat([self._order, fresh])
+        out, self._order = self._order[: self.batch], self._order[self.batch:]
+        return out
+
+
+# --- one seed ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Seed:
+    """The state of one seed: its data, model, optimizer, stream and status."""
+
+    seed: int
+    split: Split
+    data: dict[str, torch.Tensor]
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    stream: BatchStream
+    alive: bool = True
+    reason: str = ""
+    records: list[dict[str, np.ndarray] | None] = field(default_factory=list)
+
+
+def _tensors(split: Split, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    ydtype = torch.long if split.kind == "classification" else dtype
+    return {
+        "x_train": torch.as_tensor(split.x_train, dtype=dtype),
+        "y_train": torch.as_tensor(split.y_train, dtype=ydtype),
+        "x_val": torch.as_tensor(split.x_val, dtype=dtype),
+        "y_val": torch.as_tensor(split.y_val, dtype=ydtype),
+    }
+
+
+def build_model(family: Any, split: Split, seed: int) -> torch.nn.Module:
+    """``family.build(split, seed)`` under a private RNG seeded by ``seed``, in the
+    family's precision; torch's global RNG and default dtype are left as they were.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.mlp import MLP
+    >>> from bayesgrok.tasks import make_task
+    >>> split = make_task("parity", seed=0, n_points=20, n_train=10)
+    >>> build_model(MLP(widths=[4], precision="float64"), split, 0).layers[0].weight.dtype
+    torch.float64
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        model = family.build(split, int(seed))
+    return model.to(DTYPES[getattr(family, "precision", "float32")])
+
+
+def _start(family: Any, split: Split, seed: int, search: SearchConfig) -> _Seed:
+    dtype = DTYPES[getattr(family, "precision", "float32")]
+    model = build_model(family, split, seed)
+    optimizer = make_torch_optimizer(search.optimizer, search.optimizer_args, model.parameters())
+    stream = BatchStream(split.n_train, search.batch(split.n_train), seed)
+    return _Seed(seed, split, _tensors(split, dtype), model, optimizer, stream)
+
+
+def _advance(family: Any, state: _Seed, n: int, done: int) -> None:
+    """Train one seed ``n`` steps; stop it at a non-finite objective."""
+    x, y = state.data["x_train"], state.data["y_train"]
+    state.model.train()
+    for t in range(n):
+        idx = state.stream.next()
+        state.optimizer.zero_grad(set_to_none=True)
+        loss = family.objective(state.model, x[idx], y[idx])
+        if not torch.isfinite(loss):
+            state.alive = False
+            state.reason = f"non-finite objective at step {done + t}"
+            return
+        loss.backward()
+        state.optimizer.step()
+
+
+def measure(family: Any, model: torch.nn.Module, split: Split,
+            data: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """Error, complexity, objective, validation error, accuracy or MSE and probes of
+    ``model`` on the full training and validation sets, under ``torch.no_grad()``.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.mlp import MLP
+    >>> from bayesgrok.tasks import make_task
+    >>> split = make_task("parity", seed=0, n_points=20, n_train=10)
+    >>> fam = MLP(widths=[4])
+    >>> model = build_model(fam, split, 0)
+    >>> sorted(measure(fam, model, split, _tensors(split, torch.float32)))[:4]
+    ['complexity', 'error', 'last_layer_norm', 'objective']
+    """
+    model.eval()
+    out: dict[str, Any] = {}
+    with torch.no_grad():
+        out["error"] = family.error(model, data["x_train"], data["y_train"])
+        out["complexity"] = family.complexity(model)
+        out["objective"] = family.objective(model, data["x_train"], data["y_train"])
+        out["val_error"] = family.error(model, data["x_val"], data["y_val"])
+        for part in ("train", "val"):
+            pred = family.predict(model, data[f"x_{part}"])
+            target = data[f"y_{part}"]
+            if split.kind == "classification":
+                out[f"{part}_accuracy"] = (pred.argmax(dim=-1) == target).double().mean()
+            else:
+                out[f"{part}_mse"] = torch.mean((pred - target) ** 2)
+                if split.accuracy == "sign":
+                    hits = torch.sign(pred) == torch.sign(target)
+                    out[f"{part}_accuracy"] = hits.double().mean()
+        probes = family.probes(model, split)
+    values = {k: np.asarray(torch.as_tensor(v).detach().double().numpy()) for k, v in out.items()}
+    for name, (_, value) in probes.items():
+        values[name] = np.asarray(torch.as_tensor(value).detach().double().numpy())
+    return values
+
+
+def _log(family: Any, state: _Seed, step: int) -> None:
+    if not state.alive:
+        state.records.append(None)
+        return
+    record = measure(family, state.model, state.split, state.data)
+    if not np.isfinite(record["objective"]):
+        state.alive = False
+        state.reason = state.reason or f"non-finite objective when measured at step {step}"
+        record = {name: np.full(np.shape(value), np.nan) for name, value in record.items()}
+    state.records.append(record)
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def versions() -> dict[str, str]:
+    """Versions of bayesgrok and the libraries behind a trajectory.
+
+    Examples
+    --------
+    >>> "torch" in versions()
+    True
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("bayesgrok", "torch", "numpy", "xarray"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover - only when run from a source tree
+            out[pkg] = "unknown"
+    return out
+
+
+def run(
+    family: Any,
+    splits: Sequence[Split],
+    search: SearchConfig,
+    *,
+    seeds: Sequence[int] | None = None,
+    config: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> xr.Dataset:
+    """Run ``family`` on one split per seed; return the trajectory.
+
+    The arguments are those of :func:`run_with_artifacts`.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.mlp import MLP
+    >>> from bayesgrok.tasks import make_task
+    >>> splits = [make_task("parity", seed=s, n_points=40, n_train=30) for s in (0, 1)]
+    >>> cfg = SearchConfig(optimizer="adam", optimizer_args={"learning_rate": 1e-2},
+    ...                    steps=10, log={"every": 5})
+    >>> dict(run(MLP(widths=[8]), splits, cfg).sizes)
+    {'seed': 2, 'step': 3}
+    """
+    return run_with_artifacts(family, splits, search, seeds=seeds, config=config,
+                              progress=progress)[0]
+
+
+def run_with_artifacts(
+    family: Any,
+    splits: Sequence[Split],
+    search: SearchConfig,
+    *,
+    seeds: Sequence[int] | None = None,
+    config: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """Run ``family`` on one split per seed; return the trajectory and no artifacts.
+
+    Parameters
+    ----------
+    family
+        A :class:`TorchFamily`.
+    splits
+        One split per seed, all with the same shapes.
+    search
+        The search configuration (optimizer ``"sgd"``, ``"adam"`` or ``"adamw"``).
+    seeds
+        The seed of each split (default: each split's own ``seed``); seed ``s`` also
+        initialises the model and drives the minibatch order.
+    config
+        The resolved configuration to record in the trajectory's attributes.
+    progress
+        Called with the number of steps just completed (by all seeds), for progress bars.
+
+    Returns
+    -------
+    (xarray.Dataset, dict)
+        The trajectory (see :mod:`bayesgrok.trajectory`) and an empty dict.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.mlp import MLP
+    >>> from bayesgrok.tasks import make_task
+    >>> splits = [make_task("parity", seed=0, n_points=40, n_train=30)]
+    >>> cfg = SearchConfig(optimizer="sgd", optimizer_args={"lr": 0.1}, epochs=2, batch_size=10)
+    >>> ds, artifacts = run_with_artifacts(MLP(widths=[8]), splits, cfg)
+    >>> ds.attrs["engine"], int(ds.attrs["total_steps"]), artifacts
+    ('torch', 6, {})
+    """
+    if not splits:
+        raise ValueError("run: no splits given")
+    seeds = [s.seed for s in splits] if seeds is None else [int(s) for s in seeds]
+    if len(seeds) != len(splits):
+        raise ValueError(f"run: {len(seeds)} seeds for {len(splits)} splits")
+    first = splits[0]
+    if any(s.x_train.shape != first.x_train.shape or s.x_val.shape != first.x_val.shape
+           for s in splits):
+        raise ValueError("all seeds of a run need the same data shapes")
+    started = time.perf_counter()
+    states = [_start(family, s, seed, search) for s, seed in zip(splits, seeds, strict=True)]
+    total = search.total_steps(first.n_train)
+    steps = search.log.steps(total)
+    done = 0
+    for target in steps.tolist():
+        if target > done:
+            for state in states:
+                if state.alive:
+                    _advance(family, state, target - done, done)
+            if progress is not None:
+                progress(target - done)
+            done = target
+        for state in states:
+            _log(family, state, done)
+    wall = time.perf_counter() - started
+    ds = _dataset(family, states, search, steps, config, wall)
+    return validate(ds), {}
+
+
+def _stack(states: Sequence[_Seed]) -> dict[str, np.ndarray]:
+    template = states[0].records[0]  # step 0 is measured for every seed
+    assert template is not None
+    out = {}
+    for name, value in template.items():
+        blank = np.full(np.shape(value), np.nan)
+        out[name] = np.stack([
+            np.stack([blank if r is None else r[name] for r in s.records]) for s in states
+        ])
+    return out
+
+
+def _dataset(family: Any, states: Sequence[_Seed], search: SearchConfig, steps: np.ndarray,
+             config: dict[str, Any] | None, wall: float) -> xr.Dataset:
+    first = states[0].split
+    seeds = [s.seed for s in states]
+    probe_dims = {k: tuple(d) for k, (d, _) in
+                  family.probes(states[0].model, first).items()}
+    if config is None:
+        getter = getattr(family, "config", None)
+        config = {
+            "family": {"name": family.name, **(getter() if callable(getter) else {})},
+            "task": {"name": first.name},
+            "search": search.model_dump(),
+            "seeds": seeds,
+        }
+    variables = {name: (("seed", "step") + probe_dims.get(name, ()), values)
+                 for name, values in _stack(states).items()}
+    coords: dict[str, Any] = {"seed": np.asarray(seeds, dtype=np.int64), "step": steps,
+                              "epoch": ("step", search.epoch_of(steps, first.n_train))}
+    ds = xr.Dataset(variables, coords=coords)
+    ds["status"] = ("seed", np.asarray(["ok" if s.alive else "diverged" for s in states],
+                                       dtype=object))
+    ds["status"].attrs["reasons"] = json.dumps({str(s.seed): s.reason for s in states
+                                                if not s.alive})
+    decay = optimizer_decay(search.optimizer, search.optimizer_args)
+    ds.attrs = {
+        "family": family.name,
+        "backend": "torch",
+        "task": first.name,
+        "task_kind": first.kind,
+        "config": json.dumps(config, sort_keys=True, default=str),
+        "objective_formula": family.objective_formula,
+        "objective_note": _objective_note(family, decay),
+        "optimizer_decay": decay,
+        "decay_in_optimizer": int(decay != "none"),
+        "precision": getattr(family, "precision", "float32"),
+        "engine": "torch",
+        "n_train": first.n_train,
+        "n_val": first.n_val,
+        "spurious_columns": json.dumps([int(c) for c in first.spurious_columns]),
+        "operand_columns": json.dumps([int(c) for c in first.operand_columns]),
+        "total_steps": int(search.total_steps(first.n_train)),
+        "versions": json.dumps(versions()),
+        "wall_time_s": wall,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "schema_version": SCHEMA_VERSION,
+    }
+    return ds
+
+
+def _objective_note(family: Any, decay: str) -> str:
+    note = str(getattr(family, "objective_note", ""))
+    if decay == "none":
+        return note
+    extra = ("the optimizer also decays the weights (see optimizer_decay); the complexity "
+             "(squared L2 norm of all parameters) is recorded either way")
+    return f"{note}; {extra}" if note else extra

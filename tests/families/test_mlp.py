@@ -1,0 +1,91 @@
+"""The MLP family: architecture, initialisation, alpha scaling, losses, probes, registry."""
+
+import numpy as np
+import pytest
+import torch
+
+from bayesgrok.families import FamilyParameterError, family_parameters, make_family
+from bayesgrok.families.mlp import MLP
+from bayesgrok.tasks import make_task
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def split():
+    return make_task("parity", seed=0, n_points=50, n_train=30, n_spurious=5)
+
+
+def test_layers_follow_widths_and_biases(split):
+    model = MLP(widths=[16, 8], last_bias=False).build(split, 0)
+    shapes = [tuple(layer.weight.shape) for layer in model.layers]
+    assert shapes == [(16, 8), (8, 16), (2, 8)]
+    assert model.layers[0].bias is not None and model.layers[-1].bias is None
+    no_bias = MLP(widths=[4], bias=False).build(split, 0)
+    assert no_bias.layers[0].bias is None and no_bias.layers[-1].bias is not None
+
+
+def test_alpha_multiplies_every_parameter(split):
+    one = MLP(widths=[8]).build(split, 1)
+    eight = MLP(widths=[8], alpha=8.0).build(split, 1)
+    for a, b in zip(one.parameters(), eight.parameters(), strict=True):
+        torch.testing.assert_close(8.0 * a, b)
+
+
+def test_build_is_deterministic_and_leaves_the_global_rng(split):
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a = MLP(widths=[8], init="xavier_uniform").build(split, 5)
+    after = torch.rand(1)
+    b = MLP(widths=[8], init="xavier_uniform").build(split, 5)
+    c = MLP(widths=[8], init="xavier_uniform").build(split, 6)
+    assert torch.equal(before, after)
+    assert torch.equal(a.layers[0].weight, b.layers[0].weight)
+    assert not torch.equal(a.layers[0].weight, c.layers[0].weight)
+
+
+def test_xavier_uniform_bounds_the_weights(split):
+    model = MLP(widths=[100], init="xavier_uniform").build(split, 0)
+    w = model.layers[0].weight.detach()
+    bound = np.sqrt(6.0 / (w.shape[0] + w.shape[1]))
+    assert float(w.abs().max()) <= bound
+    assert float(w.abs().max()) > 0.9 * bound
+
+
+def test_losses_and_predictions(split):
+    x = torch.as_tensor(split.x_train, dtype=torch.float32)
+    y = torch.as_tensor(split.y_train)
+    mse = MLP(widths=[8])
+    model = mse.build(split, 0)
+    out = model(x)
+    expected = torch.mean((out - torch.nn.functional.one_hot(y, 2).float()) ** 2)
+    torch.testing.assert_close(mse.error(model, x, y), expected)
+    assert mse.predict(model, x).shape == (30, 2)
+    ce = MLP(widths=[8], loss="cross_entropy")
+    torch.testing.assert_close(ce.error(model, x, y), torch.nn.functional.cross_entropy(out, y))
+    torch.testing.assert_close(ce.predict(model, x).sum(dim=-1), torch.ones(30))
+
+
+def test_complexity_and_probes(split):
+    fam = MLP(widths=[8], complexity_weight=0.1)
+    model = fam.build(split, 0)
+    squared = sum(float((p.detach() ** 2).sum()) for p in model.parameters())
+    assert float(fam.complexity(model).detach()) == pytest.approx(squared, rel=1e-6)
+    probes = fam.probes(model, split)
+    assert float(probes["weight_norm"][1]) == pytest.approx(np.sqrt(squared), rel=1e-6)
+    last = sum(float((p.detach() ** 2).sum()) for p in model.layers[-1].parameters())
+    assert float(probes["last_layer_norm"][1]) == pytest.approx(np.sqrt(last), rel=1e-6)
+    assert fam.objective_formula == "error + 0.1 * complexity"
+
+
+def test_registry_and_bad_parameters():
+    params = family_parameters("mlp")
+    assert params["alpha"] == 1.0 and params["loss"] == "mse_onehot"
+    assert make_family("mlp", widths=[4], activation="gelu").backend == "torch"
+    for key, value in (("activation", "swish"), ("init", "he"), ("loss", "hinge"),
+                       ("precision", "float16")):
+        with pytest.raises(FamilyParameterError):
+            make_family("mlp", **{key: value})
+    with pytest.raises(FamilyParameterError):
+        make_family("mlp", width=3)
