@@ -15,6 +15,7 @@ Examples
 """
 
 from bayesgrok.tasks.conceal import CONCEAL_KINDS, conceal
+from bayesgrok.tasks.mnist import MNISTError, digits, load_mnist, mnist, read_idx
 from bayesgrok.tasks.modular import OPERATIONS, modular
 from bayesgrok.tasks.parity import parity
 from bayesgrok.tasks.registry import (
@@ -29,17 +30,22 @@ from bayesgrok.tasks.toys import linear_sign, noisy_sine, zero_one
 
 __all__ = [
     "CONCEAL_KINDS",
+    "MNISTError",
     "OPERATIONS",
     "TASKS",
     "Split",
     "TaskParameterError",
     "UnknownTaskError",
     "conceal",
+    "digits",
     "linear_sign",
+    "load_mnist",
     "make_task",
+    "mnist",
     "modular",
     "noisy_sine",
     "parity",
+    "read_idx",
     "task_parameters",
     "zero_one",
 ]

@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from bayesgrok.tasks.mnist import digits, mnist
 from bayesgrok.tasks.modular import modular
 from bayesgrok.tasks.parity import parity
 from bayesgrok.tasks.split import Split
@@ -17,6 +18,8 @@ TASKS: dict[str, Callable[..., Split]] = {
     "noisy_sine": noisy_sine,
     "parity": parity,
     "modular": modular,
+    "mnist": mnist,
+    "digits": digits,
 }
 """Task name -> generator ``task(seed, **params) -> Split``."""
 
@@ -26,8 +29,9 @@ class UnknownTaskError(ValueError):
 
     Examples
     --------
-    >>> str(UnknownTaskError("nope"))
-    "unknown task 'nope'; known tasks: linear_sign, zero_one, noisy_sine, parity, modular"
+    >>> print(UnknownTaskError("nope"))  # doctest: +NORMALIZE_WHITESPACE
+    unknown task 'nope'; known tasks: linear_sign, zero_one, noisy_sine, parity, modular, mnist,
+    digits
     """
 
     def __init__(self, name: str) -> None:
