@@ -12,6 +12,12 @@ activation between them. Two recipes are covered:
 Error is per data point: ``mse_onehot`` is ``torch.nn.MSELoss`` (mean over points and
 outputs, as Omnigrok's code); ``cross_entropy`` is the mean cross-entropy. Complexity is
 the squared L2 norm of all parameters.
+
+At every logged step the family records the weight norm and the last layer's norm
+(:mod:`bayesgrok.metrics.norms`). On request (``metrics``) it also records, at the steps of
+the search's ``metrics_log``, Deep Grokking's feature ranks and tunnel length (B2,
+:mod:`bayesgrok.metrics.rank`) and linear-probe accuracies (B3,
+:mod:`bayesgrok.metrics.linear_probe`), one value per Linear layer.
 """
 
 from __future__ import annotations
@@ -19,16 +25,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
+from bayesgrok.metrics.linear_probe import linear_probe_accuracies
+from bayesgrok.metrics.norms import last_layer_norm, weight_norm
+from bayesgrok.metrics.rank import feature_ranks, tunnel_length
 from bayesgrok.search.torch_engine import Probes, TorchFamily
 from bayesgrok.tasks.split import Split
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 INITS = ("default", "xavier_uniform")
 LOSSES = ("mse_onehot", "cross_entropy")
+METRICS = ("feature_rank", "linear_probe")
+"""The expensive measurements an MLP can take at the steps of ``search.metrics_log``."""
 
 
 class Net(nn.Module):
@@ -83,6 +95,13 @@ class MLP(TorchFamily):
         optimizer, as with AdamW).
     precision
         ``"float32"`` or ``"float64"``.
+    metrics
+        Expensive measurements taken at the steps of the search's ``metrics_log`` (see
+        :meth:`metrics`): ``"feature_rank"`` (B2: ``feature_rank`` per layer and
+        ``tunnel_length``) and ``"linear_probe"`` (B3: ``linear_probe_accuracy`` per layer;
+        classification tasks only). Default: none.
+    tunnel_threshold
+        A layer is in the tunnel when its feature rank is below this (B2: 300).
 
     Examples
     --------
@@ -98,6 +117,7 @@ class MLP(TorchFamily):
     """
 
     name = "mlp"
+    vectorize_seeds = True  # the objective is functional: seeds train together (torch_batched)
 
     def __init__(
         self,
@@ -110,6 +130,8 @@ class MLP(TorchFamily):
         loss: str = "mse_onehot",
         complexity_weight: float = 0.0,
         precision: str = "float32",
+        metrics: Sequence[str] = (),
+        tunnel_threshold: float = 300.0,
     ) -> None:
         super().__init__(complexity_weight=complexity_weight, precision=precision)
         if activation not in ACTIVATIONS:
@@ -121,6 +143,15 @@ class MLP(TorchFamily):
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         if any(int(w) < 1 for w in widths):
             raise ValueError(f"widths must be positive integers, got {list(widths)}")
+        if isinstance(metrics, str):
+            raise ValueError(f"metrics must be a list of names (allowed: {', '.join(METRICS)})"
+                             f", got the string {metrics!r}")
+        unknown = [m for m in metrics if m not in METRICS]
+        if unknown:
+            raise ValueError(f"metrics: unknown {', '.join(map(repr, unknown))} (allowed: "
+                             f"{', '.join(METRICS)})")
+        self.metric_names = tuple(dict.fromkeys(metrics))
+        self.tunnel_threshold = float(tunnel_threshold)
         self.widths = tuple(int(w) for w in widths)
         self.activation, self.init, self.loss = activation, init, loss
         self.alpha, self.bias, self.last_bias = float(alpha), bool(bias), bool(last_bias)
@@ -139,6 +170,9 @@ class MLP(TorchFamily):
         True
         """
         self._regression = split.kind == "regression"
+        if "linear_probe" in self.metric_names and split.kind != "classification":
+            raise ValueError(f"metrics: linear_probe needs a classification task, and "
+                             f"{split.name!r} is a {split.kind}")
         n_out = 1 if self._regression else int(split.n_classes)
         sizes = [split.n_features, *self.widths, n_out]
         with torch.random.fork_rng(devices=[]):
@@ -203,11 +237,69 @@ class MLP(TorchFamily):
         >>> sorted(fam.probes(fam.build(split, 0), split))
         ['last_layer_norm', 'weight_norm']
         """
-        with torch.no_grad():
-            total = torch.sqrt(sum(torch.sum(p**2) for p in model.parameters()))
-            last = torch.sqrt(sum(torch.sum(p**2) for p in model.layers[-1].parameters()))
-        return {"weight_norm": ((), total.double().numpy()),
-                "last_layer_norm": ((), last.double().numpy())}
+        return {"weight_norm": ((), weight_norm(model).numpy()),
+                "last_layer_norm": ((), last_layer_norm(model).numpy())}
+
+    def metrics(self, model: nn.Module, split: Split, data: dict[str, torch.Tensor]) -> Probes:
+        """The expensive measurements named in ``metrics``, one value per Linear layer.
+
+        * ``"feature_rank"``: ``feature_rank`` (dims ``layer``), the numerical rank of the
+          covariance of each Linear layer's outputs (before the activation) on the
+          validation (evaluation) set, and ``tunnel_length``, the number of layers whose
+          rank is below ``tunnel_threshold`` (B2);
+        * ``"linear_probe"``: ``linear_probe_accuracy`` (dims ``layer``), the validation
+          accuracy of a linear classifier fitted to each layer's outputs on the training
+          set (B3: 30 epochs of Adam 1e-3, batches of 512, penalty 1e-3, probe seed 0).
+
+        Layer ``k`` is the ``k``-th Linear layer (``0`` the first, the last the output).
+
+        Parameters
+        ----------
+        model
+            The network.
+        split
+            The task's split.
+        data
+            Its tensors ``x_train``, ``y_train``, ``x_val``, ``y_val`` in the model's dtype.
+
+        Examples
+        --------
+        >>> from bayesgrok.tasks import make_task
+        >>> from bayesgrok.search.torch_engine import build_model
+        >>> split = make_task("parity", seed=0, n_points=60, n_train=30)
+        >>> fam = MLP(widths=[6, 6], metrics=["feature_rank", "linear_probe"])
+        >>> model = build_model(fam, split, 0)
+        >>> data = {k: torch.as_tensor(getattr(split, k), dtype=torch.float32)
+        ...         for k in ("x_train", "x_val")}
+        >>> data |= {k: torch.as_tensor(getattr(split, k)) for k in ("y_train", "y_val")}
+        >>> out = fam.metrics(model, split, data)
+        >>> for name, (dims, value) in out.items():
+        ...     print(name, dims, value.shape)
+        feature_rank ('layer',) (3,)
+        tunnel_length () ()
+        linear_probe_accuracy ('layer',) (3,)
+        >>> out["feature_rank"][1][[0, -1]]  # the first layer sees 3 bits; the last has 2 outputs
+        array([3., 2.])
+        """
+        out: Probes = {}
+        if not self.metric_names:
+            return out
+        was_training = model.training
+        model.eval()
+        try:
+            if "feature_rank" in self.metric_names:
+                ranks = feature_ranks(model, data["x_val"]).astype(np.float64)
+                out["feature_rank"] = (("layer",), ranks)
+                out["tunnel_length"] = ((), np.asarray(
+                    tunnel_length(ranks, self.tunnel_threshold), dtype=np.float64))
+            if "linear_probe" in self.metric_names:
+                accs = linear_probe_accuracies(model, data["x_train"], data["y_train"],
+                                               data["x_val"], data["y_val"],
+                                               n_classes=int(split.n_classes))
+                out["linear_probe_accuracy"] = (("layer",), accs)
+        finally:
+            model.train(was_training)
+        return out
 
     def config(self) -> dict[str, Any]:
         """Hyperparameters recorded in the trajectory."""
@@ -215,7 +307,8 @@ class MLP(TorchFamily):
             "widths": list(self.widths), "activation": self.activation, "init": self.init,
             "alpha": self.alpha, "bias": self.bias, "last_bias": self.last_bias,
             "loss": self.loss, "complexity_weight": self.complexity_weight,
-            "precision": self.precision,
+            "precision": self.precision, "metrics": list(self.metric_names),
+            "tunnel_threshold": self.tunnel_threshold,
         }
 
 

@@ -16,15 +16,29 @@ from pydantic import (
     Field,
     NonNegativeInt,
     PositiveInt,
+    SerializerFunctionWrapHandler,
+    model_serializer,
     model_validator,
 )
 
+SCHEDULES = ("every", "log_spaced", "at", "segments")
+"""The ways of giving a :class:`LogSchedule`; exactly one is used."""
+
 
 class LogSchedule(BaseModel):
-    """When a search measures: every ``k`` steps, ``n`` log-spaced steps, or an explicit list.
+    """When a search measures: every ``k`` steps, ``n`` log-spaced steps, an explicit list,
+    or piecewise strides.
 
-    Step 0 (the initial parameters) and the final step are always logged, so onsets that
-    never happen count as the total number of steps.
+    Give exactly one of ``every``, ``log_spaced``, ``at`` and ``segments`` (none: every
+    step). Step 0 (the initial parameters) and the final step are always logged, so onsets
+    that never happen count as the total number of steps.
+
+    ``segments`` is a list of ``[start, stride]`` pairs with increasing starts, the first
+    start 0 and positive strides: a step ``s`` with ``start_i <= s < start_(i+1)`` is logged
+    when ``s`` is a multiple of ``stride_i`` (strides count from step 0, not from the
+    segment's start). ``[[0, 1], [30, 10], [150, 667]]`` is the Omnigrok / Deep Grokking
+    schedule (REFERENCE B1): every step below 30, every 10 steps below 150, then every
+    667 steps (667, 1334, ...).
 
     Examples
     --------
@@ -34,6 +48,13 @@ class LogSchedule(BaseModel):
     [0, 1, 10, 100, 1000]
     >>> LogSchedule(at=[5, 50]).steps(100).tolist()
     [0, 5, 50, 100]
+    >>> LogSchedule(segments=[[0, 1], [3, 5], [12, 100]]).steps(250).tolist()
+    [0, 1, 2, 5, 10, 100, 200, 250]
+    >>> LogSchedule(segments=[[0, 2], [10, 0]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for LogSchedule
+    ...segments: the stride of segment 1 (start 10) must be positive, got 0...
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -41,17 +62,28 @@ class LogSchedule(BaseModel):
     every: PositiveInt | None = None
     log_spaced: PositiveInt | None = None
     at: list[int] | None = None
+    segments: list[tuple[int, int]] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> LogSchedule:
-        given = [k for k in ("every", "log_spaced", "at") if getattr(self, k) is not None]
+        given = [k for k in SCHEDULES if getattr(self, k) is not None]
         if len(given) > 1:
-            raise ValueError(f"give one of every, log_spaced, at; got {', '.join(given)}")
+            raise ValueError(f"give one of {', '.join(SCHEDULES)}; got {', '.join(given)}")
         if not given:
             self.every = 1
         if self.at is not None and any(s < 0 for s in self.at):
             raise ValueError("logged steps must be >= 0")
+        if self.segments is not None:
+            _check_segments(self.segments)
         return self
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_segments(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # configurations from before ``segments`` existed keep their recorded form
+        out = handler(self)
+        if self.segments is None:
+            out.pop("segments", None)
+        return out
 
     def steps(self, total: int) -> np.ndarray:
         """The sorted, unique logged steps for a search of ``total`` steps."""
@@ -59,10 +91,32 @@ class LogSchedule(BaseModel):
             points = np.arange(0, total + 1, self.every)
         elif self.log_spaced is not None:
             points = np.unique(np.round(np.geomspace(1, max(total, 1), self.log_spaced)))
+        elif self.segments is not None:
+            ends = [start for start, _ in self.segments[1:]] + [total + 1]
+            parts = []
+            for (start, stride), end in zip(self.segments, ends, strict=True):
+                first = -(-start // stride) * stride  # the first multiple of stride >= start
+                parts.append(np.arange(first, min(end, total + 1), stride))
+            points = np.concatenate(parts)
         else:
             points = np.asarray([s for s in (self.at or []) if s <= total])
         points = np.concatenate([[0], points, [total]]).astype(np.int64)
         return np.unique(points)
+
+
+def _check_segments(segments: list[tuple[int, int]]) -> None:
+    if not segments:
+        raise ValueError("segments: give at least one [start, stride] pair")
+    if segments[0][0] != 0:
+        raise ValueError(f"segments: the first segment must start at step 0, got "
+                         f"{segments[0][0]}")
+    for i, (start, stride) in enumerate(segments):
+        if stride < 1:
+            raise ValueError(f"segments: the stride of segment {i} (start {start}) must be "
+                             f"positive, got {stride}")
+        if i and start <= segments[i - 1][0]:
+            raise ValueError(f"segments: starts must increase, but segment {i} starts at "
+                             f"{start} after a segment starting at {segments[i - 1][0]}")
 
 
 class SearchConfig(BaseModel):
@@ -84,7 +138,14 @@ class SearchConfig(BaseModel):
         ``"full"`` for full-batch training, or the minibatch size; minibatches come from a
         shuffled, cycled stream of the training set (reshuffled every epoch).
     log
-        The logging schedule.
+        The logging schedule (:class:`LogSchedule`) of the cheap measurements.
+    metrics_log
+        When the family's expensive measurements (``metrics``, such as the feature ranks
+        and linear probes of an MLP) are taken, as a second :class:`LogSchedule`; ``None``
+        (the default): never. The logged steps are the union of both schedules, and the
+        expensive variables are NaN at the steps outside ``metrics_log``. Only the PyTorch
+        engine measures them; a study that gives it to a family without ``metrics`` is
+        refused.
     snapshots
         Steps at which to keep every seed's parameters. A family that can draw from the
         distribution its parameters describe (``posterior_draws``, as the variational
@@ -108,6 +169,7 @@ class SearchConfig(BaseModel):
     epochs: PositiveInt | None = None
     batch_size: PositiveInt | Literal["full"] = "full"
     log: LogSchedule = Field(default_factory=LogSchedule)
+    metrics_log: LogSchedule | None = None
     snapshots: list[NonNegativeInt] = Field(default_factory=list)
     snapshot_draws: PositiveInt = 500
 
@@ -116,6 +178,41 @@ class SearchConfig(BaseModel):
         if (self.steps is None) == (self.epochs is None):
             raise ValueError("give exactly one of steps and epochs")
         return self
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_metrics_log(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # configurations from before ``metrics_log`` existed keep their recorded form
+        out = handler(self)
+        if self.metrics_log is None:
+            out.pop("metrics_log", None)
+        return out
+
+    def metrics_steps(self, n_train: int) -> np.ndarray:
+        """The steps at which the expensive metrics are measured (none without
+        ``metrics_log``).
+
+        Examples
+        --------
+        >>> SearchConfig(steps=10, metrics_log={"every": 4}).metrics_steps(n_train=5)
+        array([ 0,  4,  8, 10])
+        >>> SearchConfig(steps=10).metrics_steps(n_train=5)
+        array([], dtype=int64)
+        """
+        if self.metrics_log is None:
+            return np.zeros(0, dtype=np.int64)
+        return self.metrics_log.steps(self.total_steps(n_train))
+
+    def logged_steps(self, n_train: int) -> np.ndarray:
+        """Every logged step: the union of ``log`` and ``metrics_log``.
+
+        Examples
+        --------
+        >>> cfg = SearchConfig(steps=10, log={"every": 5}, metrics_log={"at": [3]})
+        >>> cfg.logged_steps(n_train=5).tolist()
+        [0, 3, 5, 10]
+        """
+        total = self.total_steps(n_train)
+        return np.union1d(self.log.steps(total), self.metrics_steps(n_train)).astype(np.int64)
 
     def snapshot_steps(self, n_train: int) -> np.ndarray:
         """The sorted, unique snapshot steps; refuses steps beyond the end of the search.

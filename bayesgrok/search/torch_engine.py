@@ -3,15 +3,20 @@
 A torch family (:class:`TorchFamily`) builds an ``torch.nn.Module`` from a split and a
 seed and says how to measure it: ``error(model, x, y)`` (per data point),
 ``complexity(model)`` (the squared L2 norm of all parameters by default),
-``predict(model, x)`` and optional ``probes(model, split)``. The search minimises
+``predict(model, x)``, optional ``probes(model, split)`` (cheap, at every logged step) and
+optional ``metrics(model, split, data)`` (expensive, only at the steps of the search's
+``metrics_log``; NaN at the other logged steps). The search minimises
 ``objective = error + complexity_weight * complexity``; with AdamW the weight decay lives
 in the optimizer instead, the complexity is still recorded, and the trajectory's
 attributes say so (``decay_in_optimizer`` 1, ``optimizer_decay`` describing it).
 
 Seeds run one after another within each logging segment (a Python loop): every seed has
 its own model, optimizer and minibatch stream (a ``torch.Generator`` seeded by the seed),
-so a seed's trajectory does not depend on which other seeds share its run. At every logged
-step the engine measures the full training set and the full validation set under
+so a seed's trajectory does not depend on which other seeds share its run. A family with
+``vectorize_seeds = True`` (the MLP) trains the seeds of a run with more than one seed
+together instead, with ``torch.func`` (:mod:`bayesgrok.search.torch_batched`): same data
+order, same initialisations, the same trajectories up to floating-point rounding. At every
+logged step the engine measures the full training set and the full validation set under
 ``torch.no_grad()``. A seed whose objective becomes non-finite is recorded as
 ``diverged`` and stopped; the others go on. The trajectory has the schema of
 :mod:`bayesgrok.trajectory`, the same as the JAX engine's.
@@ -64,6 +69,16 @@ class TorchFamily:
     precision
         ``"float32"`` or ``"float64"``: the dtype of the model and the data.
 
+    Attributes
+    ----------
+    vectorize_seeds
+        ``False`` here. A subclass sets it ``True`` when its :meth:`objective` is a pure
+        function of the model's parameters and buffers, evaluated through ``model(x)`` and
+        ``model.parameters()`` (no in-place parameter updates, no randomness, no
+        data-dependent Python control flow): then the engine trains the seeds of a
+        multi-seed run together with ``torch.func`` (see
+        :mod:`bayesgrok.search.torch_batched`) instead of one after another.
+
     Examples
     --------
     >>> import torch
@@ -84,6 +99,7 @@ class TorchFamily:
 
     name: str = "torch_family"
     backend: str = "torch"
+    vectorize_seeds: bool = False
 
     def __init__(self, complexity_weight: float = 0.0, precision: str = "float32") -> None:
         if precision not in DTYPES:
@@ -138,6 +154,23 @@ class TorchFamily:
 
     def probes(self, model: torch.nn.Module, split: Split) -> Probes:
         """Extra measurements at each logged step (none by default)."""
+        return {}
+
+    def metrics(self, model: torch.nn.Module, split: Split,
+                data: dict[str, torch.Tensor]) -> Probes:
+        """Expensive measurements, taken only at the steps of the search's ``metrics_log``
+        (none by default).
+
+        ``data`` holds the split's tensors ``x_train``, ``y_train``, ``x_val`` and
+        ``y_val`` in the family's precision. Return ``{name: (extra dims, array)}`` as
+        :meth:`probes` does, with the same names and shapes at every call; the engine
+        records NaN at the logged steps outside ``metrics_log``.
+
+        Examples
+        --------
+        >>> TorchFamily().metrics(None, None, {})
+        {}
+        """
         return {}
 
     def config(self) -> dict[str, Any]:
@@ -279,6 +312,7 @@ class _Seed:
     alive: bool = True
     reason: str = ""
     records: list[dict[str, np.ndarray] | None] = field(default_factory=list)
+    metric_dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _tensors(split: Split, dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -372,7 +406,32 @@ def measure(family: Any, model: torch.nn.Module, split: Split,
     return values
 
 
-def _log(family: Any, state: _Seed, step: int) -> None:
+def measure_metrics(family: Any, model: torch.nn.Module, split: Split,
+                    data: dict[str, torch.Tensor]) -> Probes:
+    """The family's expensive ``metrics`` of ``model`` as float64 arrays, with their dims.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.mlp import MLP
+    >>> from bayesgrok.tasks import make_task
+    >>> split = make_task("parity", seed=0, n_points=20, n_train=10)
+    >>> fam = MLP(widths=[4], metrics=["feature_rank"])
+    >>> out = measure_metrics(fam, build_model(fam, split, 0), split,
+    ...                       _tensors(split, torch.float32))
+    >>> out["feature_rank"][0], out["feature_rank"][1].dtype
+    (('layer',), dtype('float64'))
+    """
+    getter = getattr(family, "metrics", None)
+    if not callable(getter):
+        return {}
+    model.eval()
+    with torch.no_grad():
+        found = getter(model, split, data)
+    return {name: (tuple(dims), np.asarray(torch.as_tensor(value).detach().double().numpy()))
+            for name, (dims, value) in found.items()}
+
+
+def _log(family: Any, state: _Seed, step: int, with_metrics: bool = False) -> None:
     if not state.alive:
         state.records.append(None)
         return
@@ -381,6 +440,11 @@ def _log(family: Any, state: _Seed, step: int) -> None:
         state.alive = False
         state.reason = state.reason or f"non-finite objective when measured at step {step}"
         record = {name: np.full(np.shape(value), np.nan) for name, value in record.items()}
+    elif with_metrics:  # expensive: only at the steps of search.metrics_log
+        for name, (dims, value) in measure_metrics(family, state.model, state.split,
+                                                   state.data).items():
+            state.metric_dims[name] = dims
+            record[name] = value
     state.records.append(record)
 
 
@@ -486,32 +550,45 @@ def run_with_artifacts(
         raise ValueError("all seeds of a run need the same data shapes")
     started = time.perf_counter()
     states = [_start(family, s, seed, search) for s, seed in zip(splits, seeds, strict=True)]
-    total = search.total_steps(first.n_train)
-    steps = search.log.steps(total)
+    steps = search.logged_steps(first.n_train)  # log and metrics_log together
+    metric_steps = set(search.metrics_steps(first.n_train).tolist())
     done = 0
+    from bayesgrok.search import torch_batched  # the batched path imports this module
+
+    batch = (torch_batched.SeedBatch(family, states, search)
+             if torch_batched.applies(family, states) else None)
     for target in steps.tolist():
         if target > done:
-            for state in states:
-                if state.alive:
-                    _advance(family, state, target - done, done)
+            if batch is not None:
+                batch.advance(target - done, done)
+            else:
+                for state in states:
+                    if state.alive:
+                        _advance(family, state, target - done, done)
             if progress is not None:
                 progress(target - done)
             done = target
         for state in states:
-            _log(family, state, done)
+            _log(family, state, done, done in metric_steps)
     wall = time.perf_counter() - started
     ds = _dataset(family, states, search, steps, config, wall)
     return validate(ds), {}
 
 
 def _stack(states: Sequence[_Seed]) -> dict[str, np.ndarray]:
-    template = states[0].records[0]  # step 0 is measured for every seed
-    assert template is not None
+    # step 0 is measured for every seed; metrics only at some steps, so the shape of each
+    # variable comes from the first record that has it; the others hold NaN there
+    shapes: dict[str, tuple[int, ...]] = {}
+    for s in states:
+        for r in s.records:
+            for name, value in (r or {}).items():
+                shapes.setdefault(name, np.shape(value))
     out = {}
-    for name, value in template.items():
-        blank = np.full(np.shape(value), np.nan)
+    for name, shape in shapes.items():
+        blank = np.full(shape, np.nan)
         out[name] = np.stack([
-            np.stack([blank if r is None else r[name] for r in s.records]) for s in states
+            np.stack([blank if r is None or name not in r else r[name] for r in s.records])
+            for s in states
         ])
     return out
 
@@ -522,6 +599,8 @@ def _dataset(family: Any, states: Sequence[_Seed], search: SearchConfig, steps: 
     seeds = [s.seed for s in states]
     probe_dims = {k: tuple(d) for k, (d, _) in
                   family.probes(states[0].model, first).items()}
+    metric_dims = {k: d for s in states for k, d in s.metric_dims.items()}
+    probe_dims.update(metric_dims)
     if config is None:
         getter = getattr(family, "config", None)
         config = {
@@ -535,6 +614,8 @@ def _dataset(family: Any, states: Sequence[_Seed], search: SearchConfig, steps: 
     coords: dict[str, Any] = {"seed": np.asarray(seeds, dtype=np.int64), "step": steps,
                               "epoch": ("step", search.epoch_of(steps, first.n_train))}
     ds = xr.Dataset(variables, coords=coords)
+    for dim in sorted({d for dims in metric_dims.values() for d in dims} - set(ds.coords)):
+        ds = ds.assign_coords({dim: np.arange(ds.sizes[dim], dtype=np.int64)})  # layer 0..L-1
     ds["status"] = ("seed", np.asarray(["ok" if s.alive else "diverged" for s in states],
                                        dtype=object))
     ds["status"].attrs["reasons"] = json.dumps({str(s.seed): s.reason for s in states
@@ -557,6 +638,7 @@ def _dataset(family: Any, states: Sequence[_Seed], search: SearchConfig, steps: 
         "spurious_columns": json.dumps([int(c) for c in first.spurious_columns]),
         "operand_columns": json.dumps([int(c) for c in first.operand_columns]),
         "total_steps": int(search.total_steps(first.n_train)),
+        "metrics_steps": json.dumps(search.metrics_steps(first.n_train).tolist()),
         "versions": json.dumps(versions()),
         "wall_time_s": wall,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -154,6 +154,23 @@ def _sweep_names(keys: list[str]) -> dict[str, str]:
     return {v: k for k, v in names.items()}
 
 
+def _check_metrics(search: SearchConfig, built: Any, family: str, file: str) -> None:
+    """Expensive metrics need a family that takes them and a schedule that measures them."""
+    names = getattr(built, "metric_names", None)  # the metrics a family was asked for
+    if search.metrics_log is not None:
+        logged = search.metrics_log.model_dump(exclude_none=True)
+        if not callable(getattr(built, "metrics", None)):
+            raise StudyError(file, "search.metrics_log", f"family {family!r} has no expensive "
+                             "metrics to measure (only PyTorch families with a metrics "
+                             "method do)", logged)
+        if names is not None and not names:
+            raise StudyError(file, "search.metrics_log", "no metrics to measure: name them in "
+                             "model.metrics", logged)
+    elif names:
+        raise StudyError(file, "model.metrics", "these metrics would never be measured: give "
+                         "search.metrics_log (when to measure them)", list(names))
+
+
 def resolve_run(
     spec: StudySpec, path: Path, swept: dict[str, Any], label_names: set[str] | None = None
 ) -> RunSpec:
@@ -224,6 +241,7 @@ def resolve_run(
             spec.search.snapshot_steps(split.n_train)
         except ValueError as exc:
             raise StudyError(file, "search.snapshots", str(exc), spec.search.snapshots) from None
+        _check_metrics(spec.search, built, family, file)
     elif not hasattr(built, "numpyro_model"):
         raise StudyError(file, "search.method", f"family {family!r} has no NumPyro model, so "
                          "NUTS cannot sample it", "nuts")

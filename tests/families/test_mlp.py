@@ -89,3 +89,41 @@ def test_registry_and_bad_parameters():
             make_family("mlp", **{key: value})
     with pytest.raises(FamilyParameterError):
         make_family("mlp", width=3)
+
+
+def test_metrics_names_are_checked_and_recorded():
+    assert family_parameters("mlp")["metrics"] == ()
+    assert family_parameters("mlp")["tunnel_threshold"] == 300.0
+    with pytest.raises(FamilyParameterError, match="allowed: feature_rank, linear_probe") as info:
+        make_family("mlp", metrics=["feature_rank", "rank"])
+    assert info.value.key == "metrics"
+    with pytest.raises(ValueError, match="list of names"):
+        MLP(metrics="feature_rank")
+    fam = MLP(metrics=["linear_probe", "feature_rank"], tunnel_threshold=5)
+    assert fam.config()["metrics"] == ["linear_probe", "feature_rank"]
+    assert fam.config()["tunnel_threshold"] == 5.0
+    assert MLP().metrics(None, None, {}) == {}
+
+
+def test_metrics_use_validation_features_for_rank_and_train_features_for_probes(split):
+    from bayesgrok.metrics import feature_ranks, linear_probe_accuracies
+
+    fam = MLP(widths=[8, 8], metrics=["feature_rank", "linear_probe"], tunnel_threshold=4)
+    model = fam.build(split, 0)
+    data = {k: torch.as_tensor(getattr(split, k), dtype=torch.float32)
+            for k in ("x_train", "x_val")}
+    data |= {k: torch.as_tensor(getattr(split, k)) for k in ("y_train", "y_val")}
+    out = fam.metrics(model, split, data)
+    ranks = feature_ranks(model, data["x_val"])
+    np.testing.assert_array_equal(out["feature_rank"][1], ranks)
+    assert out["tunnel_length"] == ((), np.sum(ranks < 4))
+    probes = linear_probe_accuracies(model, data["x_train"], data["y_train"], data["x_val"],
+                                     data["y_val"], n_classes=2)
+    np.testing.assert_array_equal(out["linear_probe_accuracy"][1], probes)
+    assert model.training  # left as it was
+
+
+def test_linear_probe_needs_a_classification_task():
+    with pytest.raises(ValueError, match="classification"):
+        MLP(widths=[4], metrics=["linear_probe"]).build(make_task("noisy_sine", seed=0), 0)
+    MLP(widths=[4], metrics=["feature_rank"]).build(make_task("noisy_sine", seed=0), 0)

@@ -257,3 +257,117 @@ def test_every_seed_diverging_still_gives_a_valid_trajectory():
     validate(ds)
     assert list(ds["status"].values) == ["diverged", "diverged"]
     assert np.isfinite(ds["error"].isel(step=0)).all()
+
+
+def test_expensive_metrics_are_measured_only_on_their_sparser_schedule(tmp_path):
+    from bayesgrok import trajectory
+
+    fam = MLP(widths=[16, 16], metrics=["feature_rank", "linear_probe"], tunnel_threshold=10)
+    cfg = _cfg(steps=30, log={"every": 5}, metrics_log={"at": [12]})
+    ds = torch_engine.run(fam, _parity((0, 1)), cfg)
+    validate(ds)
+    assert ds["step"].values.tolist() == [0, 5, 10, 12, 15, 20, 25, 30]  # the union
+    metric_steps = [0, 12, 30]
+    assert json.loads(ds.attrs["metrics_steps"]) == metric_steps
+    for var in ("feature_rank", "linear_probe_accuracy"):
+        assert ds[var].dims == ("seed", "step", "layer")
+        assert ds["layer"].values.tolist() == [0, 1, 2]
+    assert ds["tunnel_length"].dims == ("seed", "step")
+    for var in ("feature_rank", "linear_probe_accuracy", "tunnel_length"):
+        measured = ds[var].sel(step=metric_steps)
+        assert np.isfinite(measured).all(), var
+        others = ds[var].drop_sel(step=metric_steps)
+        assert others.isnull().all(), var
+    assert np.isfinite(ds["error"]).all()  # the cheap variables at every step
+    ranks = ds["feature_rank"].sel(step=metric_steps)
+    assert (ranks.sel(layer=0) <= 3).all() and (ranks.sel(layer=2) <= 2).all()
+    np.testing.assert_array_equal(ds["tunnel_length"].sel(step=metric_steps),
+                                  (ranks < 10).sum("layer"))
+    acc = ds["linear_probe_accuracy"].sel(step=metric_steps)
+    assert ((acc >= 0) & (acc <= 1)).all()
+    config = json.loads(ds.attrs["config"])
+    assert config["family"]["metrics"] == ["feature_rank", "linear_probe"]
+    assert config["search"]["metrics_log"]["at"] == [12]
+
+    path = trajectory.write(ds, tmp_path / "run.nc")
+    back = trajectory.read(path)
+    for var in ("feature_rank", "linear_probe_accuracy", "tunnel_length"):
+        np.testing.assert_array_equal(back[var].values, ds[var].values)
+        assert back[var].dims == ds[var].dims
+
+
+def test_without_metrics_log_no_expensive_metric_is_taken():
+    fam = MLP(widths=[8], metrics=["feature_rank"])
+    ds = torch_engine.run(fam, _parity(), _cfg())
+    assert "feature_rank" not in ds and "layer" not in ds.dims
+    assert json.loads(ds.attrs["metrics_steps"]) == []
+    assert "metrics_log" not in json.loads(ds.attrs["config"])["search"]
+
+
+METRICS_STUDY = """
+name = "mlp_metrics"
+[task]
+name = "parity"
+n_points = 100
+n_train = 60
+[model]
+family = "mlp"
+widths = [8, 8]
+{metrics}
+[search]
+optimizer = "adamw"
+optimizer_args = {{ learning_rate = 1e-2, weight_decay = 0.01 }}
+steps = 40
+batch_size = 16
+log = {{ segments = [[0, 1], [5, 10]] }}
+{metrics_log}
+[sweep]
+seeds = [0]
+"""
+
+
+def test_a_study_with_metrics_and_segments_runs(write_study):
+    from bayesgrok.study.runner import execute
+
+    path = write_study(METRICS_STUDY.format(metrics='metrics = ["feature_rank"]',
+                                            metrics_log="metrics_log = { every = 20 }"))
+    study = load_study(path)
+    ds = execute(study.runs[0])
+    assert ds["step"].values.tolist() == [0, 1, 2, 3, 4, 10, 20, 30, 40]
+    assert ds["feature_rank"].dims == ("seed", "step", "layer")
+    assert np.isfinite(ds["feature_rank"].sel(step=[0, 20, 40])).all()
+    assert ds["feature_rank"].sel(step=[1, 10, 30]).isnull().all()
+    assert study.runs[0].config["model"]["metrics"] == ["feature_rank"]
+
+
+@pytest.mark.parametrize(("metrics", "metrics_log", "key", "message"), [
+    ('metrics = ["feature_rank"]', "", "model.metrics", "never be measured"),
+    ("", "metrics_log = { every = 20 }", "search.metrics_log", "no metrics to measure"),
+    ('metrics = ["rank"]', "metrics_log = { every = 20 }", "model.metrics",
+     "allowed: feature_rank, linear_probe"),
+])
+def test_metrics_mistakes_in_a_study_name_the_key(write_study, metrics, metrics_log, key,
+                                                   message):
+    path = write_study(METRICS_STUDY.format(metrics=metrics, metrics_log=metrics_log))
+    with pytest.raises(StudyError, match=message) as info:
+        load_study(path)
+    assert info.value.key == key
+
+
+def test_metrics_log_is_refused_for_a_jax_family(write_study):
+    text = """
+    name = "jax_metrics"
+    [task]
+    name = "linear_sign"
+    [model]
+    card = "miller_linear"
+    [search]
+    optimizer = "sgd"
+    steps = 10
+    metrics_log = { every = 5 }
+    [sweep]
+    seeds = [0]
+    """
+    with pytest.raises(StudyError, match="no expensive metrics") as info:
+        load_study(write_study(text))
+    assert info.value.key == "search.metrics_log"
