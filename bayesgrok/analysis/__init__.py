@@ -4,12 +4,20 @@ Every function takes a trajectory or study dataset and returns a dataset (or a t
 keeping every dimension other than the one it reduces.
 """
 
+from bayesgrok.analysis.concealment import (
+    concealment_fit,
+    concealment_table,
+    fit_exponential_gap,
+)
 from bayesgrok.analysis.onsets import crossed, final_values, grokking_gap, onset
 from bayesgrok.analysis.summary import summarize, summary_table, swept_parameters
 
 __all__ = [
+    "concealment_fit",
+    "concealment_table",
     "crossed",
     "final_values",
+    "fit_exponential_gap",
     "grokking_gap",
     "onset",
     "summarize",

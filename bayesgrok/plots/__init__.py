@@ -5,8 +5,9 @@ state, no backend to choose); each function returns its figure and saves it as P
 given a path.
 """
 
+from bayesgrok.plots.concealment import plot_concealment
 from bayesgrok.plots.curves import plot_accuracy
 from bayesgrok.plots.error_complexity import plot_error_complexity
 from bayesgrok.plots.terms import plot_terms
 
-__all__ = ["plot_accuracy", "plot_error_complexity", "plot_terms"]
+__all__ = ["plot_accuracy", "plot_concealment", "plot_error_complexity", "plot_terms"]

@@ -241,6 +241,8 @@ def write_outputs(
                      mse_threshold=analysis.mse_threshold)
     if study.spec.landscape is not None:
         write_landscape(study, ds, out, figures=figures)
+    if study.spec.concealment is not None:
+        write_concealment(study, ds, out, figures=figures)
     if figures:
         for run in study.runs:
             if run.run_id in finished:
@@ -304,6 +306,29 @@ def few_sites(tree: xr.DataTree, most: int = 8) -> xr.DataTree:
         kept[name] = da
         left -= da.size // (da.sizes["chain"] * da.sizes["draw"])
     return xr.DataTree.from_dict({"posterior": xr.Dataset(kept)})
+
+
+def write_concealment(study: Study, ds: xr.Dataset, out: Path, *,
+                      figures: bool = True) -> None:
+    """Write ``concealment.csv`` (the gap of every run and seed, in epochs),
+    ``concealment_fit.csv`` (``gap = b exp(a l)`` pooled and per group) and
+    ``figures/concealment.png`` (see :mod:`bayesgrok.analysis.concealment`)."""
+    from bayesgrok.analysis.concealment import concealment_fit, concealment_table
+
+    spec = study.spec.concealment
+    if spec is None:
+        return
+    coord = {key: name for name, key in study.sweep_names.items()}
+    length = coord[spec.length]
+    group = coord[spec.group] if spec.group is not None else None
+    table = concealment_table(ds, length, group, study.spec.analysis.threshold)
+    fit = concealment_fit(table)
+    store.write_text(out / "concealment.csv", table.to_csv(index=False))
+    store.write_text(out / "concealment_fit.csv", fit.to_csv(index=False))
+    if figures:
+        from bayesgrok.plots.concealment import plot_concealment
+
+        plot_concealment(table, fit, out / "figures" / "concealment.png")
 
 
 def write_landscape(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:

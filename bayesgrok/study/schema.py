@@ -174,6 +174,21 @@ def _linspace(low: float, high: float, n: int) -> list[float]:
     return [low + (high - low) * i / (n - 1) for i in range(n)]
 
 
+class ConcealmentSpec(BaseModel):
+    """``[concealment]``: fit the gap against a swept number of random bits (REFERENCE A4).
+
+    ``length`` is the swept key giving ``l`` (``"task.n_extra_bits"``), ``group`` the
+    swept key naming the task (``"task.operation"``), fitted pooled and per group; both
+    must be swept (checked by :func:`parse_study`). See
+    :mod:`bayesgrok.analysis.concealment`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    length: str
+    group: str | None = None
+
+
 class StudySpec(BaseModel):
     """A whole study file."""
 
@@ -188,6 +203,7 @@ class StudySpec(BaseModel):
     sweep: SweepSpec = Field(default_factory=SweepSpec)
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     landscape: LandscapeSpec | None = None
+    concealment: ConcealmentSpec | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -275,9 +291,38 @@ def parse_study(raw: dict[str, Any], path: str | os.PathLike[str]) -> StudySpec:
     bayesgrok.study.errors.StudyError: s.toml: colour = 'red': unknown key
     """
     try:
-        return StudySpec.model_validate(raw)
+        spec = StudySpec.model_validate(raw)
     except ValidationError as exc:
         raise pydantic_error(path, exc) from None
+    check_concealment(spec, path)
+    return spec
+
+
+def check_concealment(spec: StudySpec, path: str | os.PathLike[str]) -> None:
+    """Refuse a ``[concealment]`` table whose keys are not swept (or ``l`` not numbers).
+
+    Examples
+    --------
+    >>> parse_study({"name": "x", "task": {"name": "t"}, "model": {"family": "linear"},
+    ...              "search": {"steps": 5}, "concealment": {"length": "task.n_bits"}},
+    ...             "s.toml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bayesgrok.study.errors.StudyError: s.toml: concealment.length = 'task.n_bits': must name ...
+    """
+    conceal = spec.concealment
+    if conceal is None:
+        return
+    swept = {**spec.sweep.grid, **spec.sweep.zip}
+    for key in ("length", "group"):
+        name = getattr(conceal, key)
+        if name is not None and name not in swept:
+            raise StudyError(str(path), f"concealment.{key}", "must name a swept key of "
+                             f"[sweep] (swept: {', '.join(swept) or 'none'})", name)
+    values = swept[conceal.length]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise StudyError(str(path), "concealment.length", f"the values swept under "
+                         f"{conceal.length!r} must be numbers (the number of bits l)", values)
 
 
 def models_dirs(study_path: str | os.PathLike[str] | None = None) -> list[Path]:
