@@ -10,9 +10,23 @@ from bayesgrok.analysis.concealment import (
     fit_exponential_gap,
 )
 from bayesgrok.analysis.onsets import crossed, final_values, grokking_gap, onset
+from bayesgrok.analysis.stages import (
+    align_stages_with_rank,
+    alignment_table,
+    descents_table,
+    generalisation_stages,
+    rank_descents,
+    stages_table,
+)
 from bayesgrok.analysis.summary import summarize, summary_table, swept_parameters
 
 __all__ = [
+    "align_stages_with_rank",
+    "alignment_table",
+    "descents_table",
+    "generalisation_stages",
+    "rank_descents",
+    "stages_table",
     "concealment_fit",
     "concealment_table",
     "crossed",

@@ -243,6 +243,8 @@ def write_outputs(
         write_landscape(study, ds, out, figures=figures)
     if study.spec.concealment is not None:
         write_concealment(study, ds, out, figures=figures)
+    if "val_accuracy" in ds.data_vars:
+        write_stages(ds, out, figures=figures)
     if figures:
         for run in study.runs:
             if run.run_id in finished:
@@ -329,6 +331,44 @@ def write_concealment(study: Study, ds: xr.Dataset, out: Path, *,
         from bayesgrok.plots.concealment import plot_concealment
 
         plot_concealment(table, fit, out / "figures" / "concealment.png")
+
+
+def write_stages(ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:
+    """Write ``stages.csv`` (the surges of validation accuracy of every run and seed) and,
+    when feature ranks were measured, ``rank_descents.csv``, ``stage_rank_alignment.csv``
+    and ``figures/stages.png`` (see :mod:`bayesgrok.analysis.stages`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.trajectory import combine, example
+    >>> out = Path(tempfile.mkdtemp())
+    >>> write_stages(combine({"a": example()}), out)
+    >>> sorted(p.name for p in out.iterdir())
+    ['stages.csv']
+    """
+    from bayesgrok.analysis.stages import (
+        align_stages_with_rank,
+        alignment_table,
+        descents_table,
+        generalisation_stages,
+        rank_descents,
+        stages_table,
+    )
+
+    stages = generalisation_stages(ds["val_accuracy"])
+    store.write_text(out / "stages.csv", stages_table(stages).to_csv(index=False))
+    if "feature_rank" not in ds.data_vars:
+        return
+    descents = rank_descents(ds["feature_rank"])
+    store.write_text(out / "rank_descents.csv", descents_table(descents).to_csv(index=False))
+    alignment = align_stages_with_rank(stages, descents)
+    store.write_text(out / "stage_rank_alignment.csv",
+                     alignment_table(alignment).to_csv(index=False))
+    if figures:
+        from bayesgrok.plots.stages import plot_stages
+
+        plot_stages(ds, out / "figures" / "stages.png", stages=stages)
 
 
 def write_landscape(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:
