@@ -37,25 +37,62 @@ def run(
         Path | None, typer.Option("--out", help="Output folder (default results/<study name>).")
     ] = None,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
+    executor: Annotated[
+        str, typer.Option("--executor", help="Where runs are computed: 'local' or 'dask'.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Address of an existing Dask scheduler "
+                     "(tcp://host:8786); with --executor dask."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Worker processes of the local Dask cluster.")
+    ] = 2,
+    retries: Annotated[
+        int, typer.Option("--retries", help="Times a run whose Dask worker died is retried.")
+    ] = 3,
+    force: Annotated[
+        bool, typer.Option("--force", help="Recompute finished runs made from another "
+                           "configuration, overwriting them.")
+    ] = False,
 ) -> None:
     """Run a study: every missing run, then study.nc, summary.csv and figures."""
     from bayesgrok.study.errors import StudyError
+    from bayesgrok.study.executors import DaskExecutor, LocalExecutor
     from bayesgrok.study.progress import RichReporter
     from bayesgrok.study.runner import run_study
 
+    if executor not in ("local", "dask"):
+        _fail(f"--executor = {executor!r}: choose 'local' or 'dask'")
+    if executor == "local" and scheduler is not None:
+        _fail("--scheduler needs --executor dask")
+    if workers < 1:
+        _fail(f"--workers = {workers}: must be at least 1")
+    if retries < 0:
+        _fail(f"--retries = {retries}: must be at least 0")
+    chosen = (DaskExecutor(scheduler=scheduler, workers=workers, retries=retries)
+              if executor == "dask" else LocalExecutor())
     try:
         with RichReporter(err) as reporter:
-            result = run_study(study, out_dir, reporter=reporter, figures=not no_figures)
+            if executor == "dask":
+                err.print(f"executor: {chosen.describe()}")
+            result = run_study(study, out_dir, reporter=reporter, figures=not no_figures,
+                               executor=chosen, force=force)
     except StudyError as exc:
         _fail(str(exc))
         return
+    recomputed = f" ({len(result.recomputed)} of them replacing corrupt or conflicting files)" \
+        if result.recomputed else ""
     err.print(
-        f"{len(result.computed)} runs computed, {len(result.reused)} reused, "
+        f"{len(result.computed)} runs computed{recomputed}, {len(result.reused)} reused, "
         f"{len(result.failed)} failed; results in {result.out}"
     )
     if result.dataset is not None:
         _print_summary(result.out)
     if result.failed:
+        total = len(result.computed) + len(result.reused) + len(result.failed)
+        err.print(f"[red]{len(result.failed)} of {total} runs failed[/] (tracebacks in "
+                  f"{result.out / 'runs'}/<run-id>.failed.json and summary.csv):")
         for run_id, why in result.failed.items():
             err.print(f"[red]failed[/] {run_id}: {why}")
         raise typer.Exit(code=1)

@@ -9,16 +9,18 @@ study stopped midway computes only what is missing when run again.
 from __future__ import annotations
 
 import json
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import xarray as xr
 
 from bayesgrok import trajectory
 from bayesgrok.search import engine_for
 from bayesgrok.study import store
+from bayesgrok.study.errors import StudyError
+from bayesgrok.study.executors import Executor, LocalExecutor, RunOutcome, wait_for
 from bayesgrok.study.resolve import RunSpec, Study, load_study
 
 
@@ -52,13 +54,18 @@ class SilentReporter:
 
 @dataclass
 class StudyResult:
-    """What a study run leaves: its folder, dataset, and which runs were computed or reused."""
+    """What a study run leaves: its folder, dataset, and which runs were computed or reused.
+
+    ``recomputed`` names the runs (among ``computed`` or ``failed``) whose file was there
+    but corrupt, or made from another configuration (with ``force``).
+    """
 
     out: Path
     dataset: xr.Dataset | None
     computed: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    recomputed: list[str] = field(default_factory=list)
 
 
 def execute(run: RunSpec, reporter: Reporter | None = None) -> xr.Dataset:
@@ -114,8 +121,15 @@ def run_study(
     *,
     reporter: Reporter | None = None,
     figures: bool = True,
+    executor: Executor | None = None,
+    force: bool = False,
 ) -> StudyResult:
     """Run the study file ``path``, writing its results under ``out``.
+
+    Finished runs on disk (complete, valid, made from the same configuration) are reused;
+    missing and corrupt ones are computed. A run that raises is recorded as failed (its
+    traceback in ``runs/<run-id>.failed.json``, ``failures.json`` and ``summary.csv``) and
+    the others go on; it is computed again next time.
 
     Parameters
     ----------
@@ -127,11 +141,18 @@ def run_study(
         A progress display (default: none).
     figures
         Whether to draw the study's figures.
+    executor
+        Where runs are computed (default :class:`~bayesgrok.study.executors.LocalExecutor`;
+        see :class:`~bayesgrok.study.executors.DaskExecutor`).
+    force
+        Recompute (and overwrite) finished runs whose file was made from a different
+        configuration, instead of refusing.
 
     Raises
     ------
     bayesgrok.study.errors.StudyError
-        On any bad input, before anything is written.
+        On any bad input, before anything is written; and when a finished run's file was
+        made from a different configuration and ``force`` is not given.
 
     Examples
     --------
@@ -144,34 +165,50 @@ def run_study(
     study = load_study(path)
     out = Path(out) if out is not None else Path("results") / study.spec.name
     reporter = reporter or SilentReporter()
+    executor = executor or LocalExecutor()
     result = StudyResult(out=out, dataset=None)
     finished: dict[str, xr.Dataset] = {}
     todo: list[RunSpec] = []
+    conflicts: list[str] = []
+    store.remove_stale_temporaries(out / "runs")
     for run in study.runs:
-        ds = store.load_finished(store.run_path(out, run.run_id), run.config)
-        if ds is None:
-            todo.append(run)
-        else:
+        state, ds = store.inspect_run(store.run_path(out, run.run_id), run.config)
+        if state == "finished":
             finished[run.run_id] = ds
             result.reused.append(run.run_id)
-    reporter.start_study(study, len(todo))
-    for run in todo:
-        try:
-            ds, artifacts = execute_with_artifacts(run, reporter)
-        except Exception as exc:  # a failing run must not take the study down
-            result.failed[run.run_id] = f"{type(exc).__name__}: {exc}"
-            reporter.end_run(run, "failed")
-            (out / "runs").mkdir(parents=True, exist_ok=True)
-            store.write_text(out / "runs" / f"{run.run_id}.error.txt", traceback.format_exc())
             continue
-        for name, tree in artifacts.items():  # beside the run, before it: the run file
-            store.write_datatree(tree, store.artifact_path(out, run.run_id, name))
-        trajectory.write(ds, store.run_path(out, run.run_id))  # marks the run complete
-        finished[run.run_id] = ds
-        result.computed.append(run.run_id)
-        reporter.end_run(run, ",".join(sorted(set(ds["status"].values.astype(str)))))
-    write_outputs(study, out, finished, result.failed, figures=figures)
-    if finished:
+        if state == "conflict":
+            conflicts.append(run.run_id)
+        if state in ("corrupt", "conflict"):
+            result.recomputed.append(run.run_id)
+        todo.append(run)
+    if conflicts and not force:
+        raise StudyError(
+            str(path), "", f"{len(conflicts)} finished run file(s) in {out / 'runs'} were made "
+            f"from a different configuration ({', '.join(conflicts[:3])}"
+            f"{', ...' if len(conflicts) > 3 else ''}); refusing to overwrite them: choose "
+            "another --out, or pass --force to recompute and overwrite them"
+        )
+    reporter.start_study(study, len(todo))
+    by_id = {run.run_id: run for run in todo}
+    tracebacks: dict[str, str] = {}
+    for outcome in executor.map(todo, out, reporter):
+        run = by_id[outcome.run_id]
+        ds = None
+        if outcome.ok:
+            wait_for(store.run_path(out, run.run_id))
+            ds = store.load_finished(store.run_path(out, run.run_id), run.config)
+            if ds is None:
+                outcome = RunOutcome(run.run_id, False,
+                                     "the run's file could not be read back after the run")
+        if ds is not None:
+            finished[run.run_id] = ds
+            result.computed.append(run.run_id)
+        else:
+            result.failed[run.run_id] = outcome.outcome
+            tracebacks[run.run_id] = outcome.traceback or outcome.outcome
+    write_outputs(study, out, finished, result.failed, figures=figures, tracebacks=tracebacks)
+    if finished or result.failed:
         result.dataset = trajectory.read(out / "study.nc", study=True)
     return result
 
@@ -210,8 +247,13 @@ def write_outputs(
     failed: dict[str, str],
     *,
     figures: bool = True,
+    tracebacks: dict[str, str] | None = None,
 ) -> None:
     """Write ``study.nc``, ``summary.csv``, ``failures.json`` and the figures.
+
+    Failed runs enter ``study.nc`` and ``summary.csv`` with status ``failed`` on every
+    seed, NaN measurements and their traceback (the per-run variable ``traceback``, the
+    ``traceback`` column); analyses and figures use the finished runs alone.
 
     Examples
     --------
@@ -231,11 +273,19 @@ def write_outputs(
         (out / "failures.json").unlink()
     if not finished:
         return
-    ds = combine_runs(study, finished)
-    trajectory.write(ds, out / "study.nc", study=True)
+    tracebacks = {run_id: (tracebacks or {}).get(run_id, why) for run_id, why in failed.items()}
+    placeholders = {run.run_id: failed_placeholder(run, tracebacks[run.run_id])
+                    for run in study.runs if run.run_id in failed}
+    everything = combine_runs(study, {**finished, **placeholders})
+    everything["traceback"] = ("run", np.asarray(
+        [tracebacks.get(str(r), "") for r in everything["run"].values], dtype=object))
+    trajectory.write(everything, out / "study.nc", study=True)
     analysis = study.spec.analysis
-    table = summary_table(ds, analysis.threshold, mse_threshold=analysis.mse_threshold)
+    table = summary_table(everything, analysis.threshold, mse_threshold=analysis.mse_threshold)
+    if failed:
+        table["traceback"] = [tracebacks.get(str(r), "") for r in table["run"]]
     store.write_text(out / "summary.csv", table.to_csv(index=False))
+    ds = everything.sel(run=[r for r in everything["run"].values if str(r) in finished])
     if figures:
         draw_figures(ds, out / "figures", threshold=analysis.threshold,
                      mse_threshold=analysis.mse_threshold)
@@ -249,6 +299,33 @@ def write_outputs(
         for run in study.runs:
             if run.run_id in finished:
                 draw_inference_figures(out, run.run_id)
+
+
+def failed_placeholder(run: RunSpec, why: str) -> xr.Dataset:
+    """A stand-in trajectory for a run that raised: every seed ``failed``, NaN measurements
+    at step 0, so that the run keeps its place (and its swept values) in the study dataset.
+
+    Examples
+    --------
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> run = load_study(studies_dir() / "miller_linear.toml").runs[0]
+    >>> ds = failed_placeholder(run, "ValueError: boom")
+    >>> sorted(set(ds["status"].values.tolist())), ds.attrs["traceback"]
+    (['failed'], 'ValueError: boom')
+    """
+    seeds = np.asarray(run.seeds, dtype=np.int64)
+    nan = np.full((seeds.size, 1), np.nan)
+    ds = xr.Dataset(
+        {name: (("seed", "step"), nan.copy())
+         for name in ("error", "complexity", "objective", "val_error")},
+        coords={"seed": seeds, "step": np.zeros(1, dtype=np.int64)},
+    )
+    ds["status"] = ("seed", np.asarray(["failed"] * seeds.size, dtype=object))
+    ds["status"].attrs["reasons"] = json.dumps(
+        {str(s): (why.strip().splitlines() or ["failed"])[-1] for s in seeds})
+    ds.attrs.update(family=run.family, task=run.task, config=json.dumps(run.config),
+                    total_steps=0, traceback=why)
+    return ds
 
 
 def draw_inference_figures(out: Path, run_id: str) -> list[Path]:

@@ -85,6 +85,53 @@ def load_finished(path: Path, config: dict[str, Any]) -> xr.Dataset | None:
     return ds
 
 
+def inspect_run(path: Path, config: dict[str, Any]) -> tuple[str, xr.Dataset | None]:
+    """What is at a run's path: ``("finished", ds)``, ``("missing", None)``,
+    ``("corrupt", None)`` (unreadable, truncated or not a valid trajectory) or
+    ``("conflict", None)`` (a valid run made from a different configuration).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.trajectory import example, write
+    >>> inspect_run(Path("no/such/run.nc"), {})
+    ('missing', None)
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "bad.nc").write_bytes(b"CDF\\x01 truncated")
+    >>> inspect_run(folder / "bad.nc", {})
+    ('corrupt', None)
+    """
+    if not path.is_file():
+        return "missing", None
+    try:
+        ds = trajectory.read(path)
+    except (TrajectoryError, OSError, ValueError):
+        return "corrupt", None
+    if trajectory.config_of(ds) != config:
+        return "conflict", None
+    return "finished", ds
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete temporary files (``.<name>.<random>.tmp``) that a killed process left in
+    ``folder``; a study folder is written by one study process (and its workers) at a time.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".run-1.nc.abc123.tmp").write_text("half")
+    >>> [p.name for p in remove_stale_temporaries(folder)]
+    ['.run-1.nc.abc123.tmp']
+    """
+    if not folder.is_dir():
+        return []
+    stale = sorted(folder.glob(".*.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (temporary name, then rename).
 

@@ -80,5 +80,16 @@ def test_a_failing_run_does_not_take_the_study_down(write_study, tmp_path):
     failed_id = next(iter(result.failed))
     assert "features" in result.failed[failed_id]
     assert json.loads((out / "failures.json").read_text()) == result.failed
-    assert not (out / "runs" / f"{failed_id}.nc").exists()
-    assert result.dataset.sizes["run"] == 1
+    assert not (out / "runs" / f"{failed_id}.nc").exists()  # so it is tried again next time
+    record = json.loads((out / "runs" / f"{failed_id}.failed.json").read_text())
+    assert "Traceback" in record["traceback"] and "features" in record["error"]
+    ds = result.dataset  # the failed run keeps its place, marked failed, with its traceback
+    assert ds.sizes["run"] == 2
+    assert set(ds["status"].sel(run=failed_id).values.tolist()) == {"failed"}
+    assert "Traceback" in str(ds["traceback"].sel(run=failed_id).item())
+    assert str(ds["traceback"].sel(run=result.computed[0]).item()) == ""
+    table = pd.read_csv(out / "summary.csv")
+    failed_rows = table[table["run"] == failed_id]
+    assert failed_rows["status"].tolist() == ["failed"]
+    assert "features" in failed_rows["traceback"].item()
+    assert table[table["run"] != failed_id]["status"].tolist() == ["ok"]

@@ -1,0 +1,270 @@
+"""Executors: where a study's runs are computed (this process, or a Dask cluster).
+
+An executor takes the runs still to do and yields one :class:`RunOutcome` per run as each
+finishes. The unit of work is :func:`compute_and_store`: it runs one :class:`RunSpec` and
+writes its files into the study's output folder itself (the trajectory, written atomically
+and last, so that a run file on disk is always a finished run; or, when the run raised, a
+``<run-id>.failed.json`` record with the traceback). The client then reads the files back
+and combines them, so a study's results never depend on which process computed a run.
+
+* :class:`LocalExecutor`: one run after the other in this process, with a progress bar
+  over the steps of the run in progress.
+* :class:`DaskExecutor`: each run is a task on a ``distributed`` cluster: a
+  ``LocalCluster`` of worker processes started for the study, or an existing scheduler
+  given by its address. Workers write to the output folder, which must therefore be on a
+  file system they share with the client (always true for a local cluster). A worker that
+  dies mid-run has its task rescheduled on another worker, up to ``retries`` times
+  (``distributed.scheduler.allowed-failures``; for an existing scheduler, its own setting
+  applies). An exception inside a run is not retried: it is recorded as a failed run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from bayesgrok import trajectory
+from bayesgrok.study import store
+from bayesgrok.study.resolve import RunSpec
+
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "LocalExecutor",
+    "RunOutcome",
+    "compute_and_store",
+    "failed_record_path",
+]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one run ended.
+
+    Attributes
+    ----------
+    run_id
+        The run.
+    ok
+        Whether the run produced a trajectory (its seeds may still have diverged).
+    outcome
+        ``"ok"``, ``"diverged"``, ``"ok,diverged"`` (the seeds' statuses), or the error
+        line of a failed run.
+    traceback
+        The full traceback of a failed run, else ``""``.
+    """
+
+    run_id: str
+    ok: bool
+    outcome: str
+    traceback: str = ""
+
+
+def failed_record_path(out: Path, run_id: str) -> Path:
+    """Where the failure record of run ``run_id`` is written.
+
+    Examples
+    --------
+    >>> failed_record_path(Path("out"), "run-1").as_posix()
+    'out/runs/run-1.failed.json'
+    """
+    return Path(out) / "runs" / f"{run_id}.failed.json"
+
+
+def compute_and_store(run: RunSpec, out: str | Path, reporter: Any = None) -> RunOutcome:
+    """Compute one run and write its files under ``out``; never raises for a failing run.
+
+    On success the artifacts (InferenceData) are written first and the trajectory last,
+    each atomically, and any old failure record of the run is removed. When the run raises,
+    ``runs/<run-id>.failed.json`` records the error and traceback (and the run's
+    configuration) instead, and the study goes on.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.resolve import load_study
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> run = load_study(studies_dir() / "miller_linear.toml").runs[0]
+    >>> out = Path(tempfile.mkdtemp())
+    >>> compute_and_store(run, out).ok, store.run_path(out, run.run_id).is_file()
+    (True, True)
+    """
+    from bayesgrok.study.runner import execute_with_artifacts
+
+    out = Path(out)
+    try:
+        ds, artifacts = execute_with_artifacts(run, reporter)
+    except Exception as exc:  # a failing run must not take the study down
+        text = traceback.format_exc()
+        line = f"{type(exc).__name__}: {exc}"
+        store.write_json(failed_record_path(out, run.run_id),
+                         {"run_id": run.run_id, "error": line, "traceback": text,
+                          "config": run.config})
+        return RunOutcome(run.run_id, False, line, text)
+    for name, tree in artifacts.items():  # beside the run, before it: the run file
+        store.write_datatree(tree, store.artifact_path(out, run.run_id, name))
+    trajectory.write(ds, store.run_path(out, run.run_id))  # marks the run complete
+    failed_record_path(out, run.run_id).unlink(missing_ok=True)
+    statuses = ",".join(sorted(set(ds["status"].values.astype(str))))
+    return RunOutcome(run.run_id, True, statuses)
+
+
+class Executor(Protocol):
+    """Computes runs and yields their outcomes as they finish."""
+
+    def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any) -> Iterator[RunOutcome]:
+        """Compute ``runs`` (writing under ``out``); yield one outcome per run."""
+        ...
+
+
+class LocalExecutor:
+    """Runs one after the other in this process, with step-level progress.
+
+    Examples
+    --------
+    >>> LocalExecutor().describe()
+    'local'
+    """
+
+    def describe(self) -> str:
+        """A one-line description for the console."""
+        return "local"
+
+    def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any) -> Iterator[RunOutcome]:
+        """Compute each run in turn; yield its outcome."""
+        for run in runs:
+            outcome = compute_and_store(run, out, reporter)
+            reporter.end_run(run, outcome.outcome if outcome.ok else "failed")
+            yield outcome
+
+
+class DaskExecutor:
+    """Each run a task on a Dask ``distributed`` cluster.
+
+    Parameters
+    ----------
+    scheduler
+        Address of an existing scheduler (``tcp://host:8786``); without one a
+        ``LocalCluster`` is started for the study and closed after it.
+    workers
+        Worker processes of the local cluster (one thread each).
+    retries
+        How many times a task whose worker died may be rescheduled before the run is
+        recorded as failed (sets ``distributed.scheduler.allowed-failures`` for a local
+        cluster).
+    dashboard
+        Address for the local cluster's dashboard (``":0"``: any free port); its link is
+        printed when the cluster starts.
+
+    Examples
+    --------
+    >>> DaskExecutor(workers=2).describe()
+    'dask (local cluster of 2 worker processes)'
+    >>> DaskExecutor(scheduler="tcp://10.0.0.1:8786").describe()
+    'dask (scheduler tcp://10.0.0.1:8786)'
+    """
+
+    def __init__(self, scheduler: str | None = None, workers: int = 2, retries: int = 3,
+                 dashboard: str = ":0") -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        if retries < 0:
+            raise ValueError(f"retries must be at least 0, not {retries}")
+        self.scheduler = scheduler
+        self.workers = workers
+        self.retries = retries
+        self.dashboard = dashboard
+        self.dashboard_link: str | None = None
+
+    def describe(self) -> str:
+        """A one-line description for the console."""
+        if self.scheduler:
+            return f"dask (scheduler {self.scheduler})"
+        return f"dask (local cluster of {self.workers} worker processes)"
+
+    def _connect(self) -> tuple[Any, Any]:
+        import dask
+        from distributed import Client, LocalCluster
+
+        if self.scheduler:
+            client = Client(self.scheduler, timeout="30s")
+            return client, None
+        with dask.config.set({"distributed.scheduler.allowed-failures": self.retries}):
+            cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                   processes=True, dashboard_address=self.dashboard,
+                                   silence_logs=40)
+        return Client(cluster), cluster
+
+    def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any) -> Iterator[RunOutcome]:
+        """Submit every run; yield outcomes as tasks finish (in completion order)."""
+        from distributed import as_completed
+
+        if not runs:
+            return
+        client, cluster = self._connect()
+        try:
+            self.dashboard_link = client.dashboard_link
+            console = getattr(reporter, "console", None)
+            if console is not None:
+                console.print(f"dask dashboard: {self.dashboard_link}")
+            by_key = {}
+            for run in runs:
+                future = client.submit(compute_and_store, run, str(out), key=f"run-{run.run_id}",
+                                       pure=False)
+                by_key[future.key] = (future, run)
+            for future in as_completed([f for f, _ in by_key.values()]):
+                run = by_key[future.key][1]
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # the task itself was lost (KilledWorker, ...)
+                    text = "".join(traceback.format_exception(exc))
+                    line = f"{type(exc).__name__}: {exc}"
+                    store.write_json(failed_record_path(out, run.run_id),
+                                     {"run_id": run.run_id, "error": line, "traceback": text,
+                                      "config": run.config})
+                    outcome = RunOutcome(run.run_id, False, line, text)
+                reporter.end_run(run, outcome.outcome if outcome.ok else "failed")
+                yield outcome
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def read_failed(out: Path, run_id: str) -> dict[str, Any] | None:
+    """The failure record of ``run_id`` (see :func:`compute_and_store`), if any.
+
+    Examples
+    --------
+    >>> read_failed(Path("no/such/folder"), "run-1") is None
+    True
+    """
+    path = failed_record_path(out, run_id)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def wait_for(path: Path, timeout: float = 5.0) -> bool:
+    """Whether ``path`` exists within ``timeout`` seconds (files written by workers on a
+    shared file system may show up on the client a moment later).
+
+    Examples
+    --------
+    >>> wait_for(Path("no/such/file"), timeout=0.0)
+    False
+    """
+    end = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.05)
+    return True
