@@ -158,12 +158,37 @@ def _print_summary(result: Path) -> None:
                 cells.append(f">{_fmt(value)}")  # a lower bound: validation never crossed
             elif column == "rhat_max":
                 cells.append(f"{value:.3f}")  # 1.004 is not 1: show what the 1.01 rule reads
+            elif column == "status" and value in _STATUS_STYLE:
+                cells.append(f"[{_STATUS_STYLE[value]}]{value}[/]")
             else:
                 cells.append(_fmt(value))
         view.add_row(*cells)
     if not out.is_terminal:  # piped or captured: do not squeeze the table to 80 columns
         out.width = max(out.width, 160)
     out.print(view)
+    _print_problems(ds, table)
+
+
+_STATUS_STYLE = {"failed": "bold red", "diverged": "bold yellow"}
+
+
+def _print_problems(ds, table) -> None:  # noqa: ANN001 - a study Dataset and its summary
+    """Say plainly which runs failed (with their error) and which seeds diverged."""
+    statuses = table["status"].astype(str)
+    diverged = table[statuses == "diverged"]
+    if len(diverged):
+        where = ", ".join(f"{r}/seed {s}" for r, s in zip(diverged["run"], diverged["seed"],
+                                                          strict=True))
+        out.print(f"[bold yellow]{len(diverged)} seed(s) diverged[/] (non-finite objective; "
+                  f"their measurements stop there): {where}")
+    failed_runs = list(dict.fromkeys(table[statuses == "failed"]["run"]))
+    if failed_runs:
+        out.print(f"[bold red]{len(failed_runs)} run(s) failed[/] (no trajectory; computed "
+                  "again by the next 'bayesgrok run'):")
+        for run in failed_runs:
+            text = str(ds["traceback"].sel(run=run).item()) if "traceback" in ds else ""
+            last = (text.strip().splitlines() or ["(no traceback recorded)"])[-1]
+            out.print(f"  [red]{run}[/]: {last}", highlight=False)
 
 
 def _fmt(value: object) -> str:

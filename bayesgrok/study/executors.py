@@ -192,13 +192,15 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
 
         if self.scheduler:
-            client = Client(self.scheduler, timeout="30s")
+            # not the default scheduler: xarray would otherwise route this process's own
+            # netCDF writes through the cluster (and fail once it is closed)
+            client = Client(self.scheduler, timeout="30s", set_as_default=False)
             return client, None
         with dask.config.set({"distributed.scheduler.allowed-failures": self.retries}):
             cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                    processes=True, dashboard_address=self.dashboard,
                                    silence_logs=40)
-        return Client(cluster), cluster
+        return Client(cluster, set_as_default=False), cluster
 
     def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any) -> Iterator[RunOutcome]:
         """Submit every run; yield outcomes as tasks finish (in completion order)."""
@@ -217,7 +219,7 @@ class DaskExecutor:
                 future = client.submit(compute_and_store, run, str(out), key=f"run-{run.run_id}",
                                        pure=False)
                 by_key[future.key] = (future, run)
-            for future in as_completed([f for f, _ in by_key.values()]):
+            for future in as_completed([f for f, _ in by_key.values()], loop=client.loop):
                 run = by_key[future.key][1]
                 try:
                     outcome = future.result()
