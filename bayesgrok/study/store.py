@@ -5,6 +5,7 @@
     <out>/runs/<run-id>.nc     one trajectory per run (written atomically)
     <out>/study.nc             all runs combined, swept values as coordinates on `run`
     <out>/summary.csv          onsets, gap, final accuracies and status per run and seed
+    <out>/runs/<run-id>.failed.json  a run that raised: error, traceback, configuration
     <out>/failures.json        runs that raised, with the error (recomputed next time)
     <out>/figures/*.png        figures
 """
