@@ -200,13 +200,37 @@ class MLP(TorchFamily):
         >>> round(err.item(), 4)
         0.6931
         """
-        out = model(x)
+        return self.loss_of(model(x), y)
+
+    def loss_of(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The loss of outputs ``out`` against ``y`` (what :meth:`error` computes).
+
+        Examples
+        --------
+        >>> fam = MLP(widths=[2])  # MSE against one-hot labels
+        >>> fam.loss_of(torch.tensor([[1.0, 0.0]]), torch.tensor([0])).item()
+        0.0
+        """
         if self._regression or y.is_floating_point():
             return F.mse_loss(out[:, 0], y)
         if self.loss == "cross_entropy":
             return F.cross_entropy(out, y)
         target = F.one_hot(y, out.shape[-1]).to(out.dtype)
         return F.mse_loss(out, target)
+
+    def features(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations ``(n, widths[-1])`` (the inputs when there
+        is no hidden layer): the penultimate representation.
+
+        Examples
+        --------
+        >>> net = Net([3, 5, 2], "relu")
+        >>> MLP(widths=[5]).features(net, torch.zeros(4, 3)).shape
+        torch.Size([4, 5])
+        """
+        for layer in model.layers[:-1]:
+            x = model.activation(layer(x))
+        return x
 
     def predict(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """Softmax probabilities (cross-entropy), raw outputs (one-hot MSE; their argmax

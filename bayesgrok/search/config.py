@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeFloat,
     NonNegativeInt,
     PositiveInt,
     SerializerFunctionWrapHandler,
@@ -119,6 +120,37 @@ def _check_segments(segments: list[tuple[int, int]]) -> None:
                              f"{start} after a segment starting at {segments[i - 1][0]}")
 
 
+class Perturbation(BaseModel):
+    """Adaptive Gaussian input perturbation during training (REFERENCE C2).
+
+    At every step the inputs (or, for a family whose ``noise_at`` is ``"embeddings"``, its
+    token embeddings) get noise ``N(0, s^2)`` with ``s = max(l1 * (1 - a), l2)``, where
+    ``a`` is the training accuracy on the previous step's (perturbed) batch (``0`` before
+    the first step; with full batches, the training accuracy itself).
+
+    Parameters
+    ----------
+    l1
+        The level while nothing is fitted; it falls with the training accuracy.
+    l2
+        The floor the level never goes below.
+
+    Examples
+    --------
+    >>> Perturbation(l1=0.5, l2=0.05).level(0.98)
+    0.05
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    l1: NonNegativeFloat
+    l2: NonNegativeFloat = 0.0
+
+    def level(self, train_accuracy: float) -> float:
+        """``max(l1 * (1 - train_accuracy), l2)``."""
+        return float(max(self.l1 * (1.0 - float(train_accuracy)), self.l2))
+
+
 class SearchConfig(BaseModel):
     """How a family's parameters are moved.
 
@@ -151,6 +183,14 @@ class SearchConfig(BaseModel):
         distribution its parameters describe (``posterior_draws``, as the variational
         Bayesian families) turns each into ArviZ InferenceData (``posterior_step<k>``);
         ``snapshot_draws`` draws are taken per seed.
+    perturbation
+        Train under adaptive Gaussian input perturbation (:class:`Perturbation`, REFERENCE
+        C2); PyTorch families only.
+    commutativity_penalty
+        Weight of a penalty on the discrepancy between the logits of ``(a, b)`` and of
+        ``(b, a)`` (REFERENCE C3: 100), added to the objective: the mean over the batch and
+        the classes of the squared difference. ``0`` (default): off. PyTorch families on
+        tasks with two operands only.
 
     Examples
     --------
@@ -172,6 +212,8 @@ class SearchConfig(BaseModel):
     metrics_log: LogSchedule | None = None
     snapshots: list[NonNegativeInt] = Field(default_factory=list)
     snapshot_draws: PositiveInt = 500
+    perturbation: Perturbation | None = None
+    commutativity_penalty: NonNegativeFloat = 0.0
 
     @model_validator(mode="after")
     def _one_length(self) -> SearchConfig:
@@ -185,7 +227,16 @@ class SearchConfig(BaseModel):
         out = handler(self)
         if self.metrics_log is None:
             out.pop("metrics_log", None)
+        if self.perturbation is None:  # nor do those from before the training methods
+            out.pop("perturbation", None)
+        if self.commutativity_penalty == 0.0:
+            out.pop("commutativity_penalty", None)
         return out
+
+    @property
+    def uses_methods(self) -> bool:
+        """Whether a training method (perturbation or commutativity penalty) is on."""
+        return self.perturbation is not None or self.commutativity_penalty > 0.0
 
     def metrics_steps(self, n_train: int) -> np.ndarray:
         """The steps at which the expensive metrics are measured (none without

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.config import Perturbation, SearchConfig
 from bayesgrok.search.optimizers import OptimizerError
 from bayesgrok.tasks.split import Split
 from bayesgrok.trajectory import SCHEMA_VERSION, validate
@@ -116,6 +116,81 @@ class TorchFamily:
               y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         """The data-fit term, per data point of ``(x, y)``."""
         raise NotImplementedError
+
+    # --- hooks of the training methods and robustness metrics (REFERENCE C) ------------
+
+    noise_at: str = "inputs"
+    """Where :meth:`logits` adds noise: ``"inputs"`` (default) or ``"embeddings"``."""
+
+    def logits(self, model: torch.nn.Module, x: torch.Tensor, *, noise: float = 0.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """The model's raw outputs on ``x``; with ``noise > 0``, on ``x + N(0, noise^2)``
+        (noise drawn from ``generator``). Families with token inputs override this to add
+        the noise to their embeddings instead.
+
+        Examples
+        --------
+        >>> import torch
+        >>> lin = torch.nn.Linear(2, 1)
+        >>> fam = TorchFamily()
+        >>> x = torch.zeros(3, 2)
+        >>> torch.equal(fam.logits(lin, x), lin(x))
+        True
+        >>> g = torch.Generator().manual_seed(0)
+        >>> bool((fam.logits(lin, x, noise=1.0, generator=g) != lin(x)).any())
+        True
+        """
+        if noise > 0.0:
+            x = x + noise * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        return model(x)
+
+    def loss_of(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The data-fit term from the outputs ``out`` of :meth:`logits` (default:
+        cross-entropy for integer labels, mean squared error otherwise).
+
+        Examples
+        --------
+        >>> import torch
+        >>> round(TorchFamily().loss_of(torch.zeros(2, 2), torch.tensor([0, 1])).item(), 4)
+        0.6931
+        """
+        if y.is_floating_point():
+            return torch.nn.functional.mse_loss(out.reshape(y.shape), y)
+        return torch.nn.functional.cross_entropy(out, y)
+
+    def swap_operands(self, x: torch.Tensor, split: Split) -> torch.Tensor:
+        """``x`` with the operands ``a`` and ``b`` exchanged: the split's operand columns
+        hold ``a`` then ``b`` in two equal halves (one-hot ``a ++ b``), which are swapped.
+
+        Raises
+        ------
+        ValueError
+            If the split has no operand columns, or an odd number of them.
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> from bayesgrok.tasks.split import Split
+        >>> s = Split("m", np.zeros((1, 5)), np.zeros(1, int), np.zeros((1, 5)),
+        ...           np.zeros(1, int), kind="classification", n_classes=2,
+        ...           operand_columns=(0, 1, 2, 3))
+        >>> TorchFamily().swap_operands(torch.tensor([[1., 0., 0., 1., 7.]]), s)
+        tensor([[0., 1., 1., 0., 7.]])
+        """
+        cols = list(split.operand_columns)
+        if not cols or len(cols) % 2:
+            raise ValueError(f"task {split.name!r} has no pair of operands to swap "
+                             f"(operand columns: {cols})")
+        half = len(cols) // 2
+        out = x.clone()
+        out[:, cols[:half]] = x[:, cols[half:]]
+        out[:, cols[half:]] = x[:, cols[:half]]
+        return out
+
+    def features(self, model: torch.nn.Module,
+                 x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """The penultimate representation ``(n, k)`` of ``x`` (for information metrics)."""
+        raise NotImplementedError(f"family {self.name!r} does not expose its features")
 
     def predict(self, model: torch.nn.Module,
                 x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
@@ -314,6 +389,27 @@ class _Seed:
     reason: str = ""
     records: list[dict[str, np.ndarray] | None] = field(default_factory=list)
     metric_dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    methods: _Methods | None = None
+
+
+@dataclass
+class _Methods:
+    """The training methods of one seed (REFERENCE C2, C3) and their running state."""
+
+    perturbation: Perturbation | None
+    penalty: float
+    generator: torch.Generator  # the perturbation noise, seeded by the seed
+    accuracy: float = 0.0  # training accuracy on the previous step's (perturbed) batch
+    level: float = 0.0  # the noise level of the last step
+
+
+def _methods(search: SearchConfig, seed: int) -> _Methods | None:
+    if not search.uses_methods:
+        return None
+    generator = torch.Generator().manual_seed(int(seed) + 1_000_003)
+    level = search.perturbation.level(0.0) if search.perturbation is not None else 0.0
+    return _Methods(search.perturbation, float(search.commutativity_penalty), generator,
+                    level=level)
 
 
 def _tensors(split: Split, dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -349,7 +445,33 @@ def _start(family: Any, split: Split, seed: int, search: SearchConfig) -> _Seed:
     model = build_model(family, split, seed)
     optimizer = make_torch_optimizer(search.optimizer, search.optimizer_args, model.parameters())
     stream = BatchStream(split.n_train, search.batch(split.n_train), seed)
-    return _Seed(seed, split, _tensors(split, dtype), model, optimizer, stream)
+    return _Seed(seed, split, _tensors(split, dtype), model, optimizer, stream,
+                 methods=_methods(search, seed))
+
+
+def method_objective(family: Any, state: _Seed, x: torch.Tensor,
+                     y: torch.Tensor) -> torch.Tensor:
+    """The objective trained under the search's methods, on one batch.
+
+    ``loss_of(logits(x, noise=s), y) + complexity_weight * complexity
+    + penalty * mean((logits(x) - logits(swap(x)))^2)``, where ``s`` is the perturbation
+    level (0 without perturbation) and both logits of the penalty carry the same level of
+    (independent) noise. Updates the seed's running training accuracy and level.
+    """
+    m = state.methods
+    noise = m.perturbation.level(m.accuracy) if m.perturbation is not None else 0.0
+    m.level = noise
+    out = family.logits(state.model, x, noise=noise, generator=m.generator)
+    loss = family.loss_of(out, y)
+    if family.complexity_weight != 0.0:
+        loss = loss + family.complexity_weight * family.complexity(state.model)
+    if m.penalty > 0.0:
+        swapped = family.logits(state.model, family.swap_operands(x, state.split),
+                                noise=noise, generator=m.generator)
+        loss = loss + m.penalty * torch.mean((out - swapped) ** 2)
+    if not y.is_floating_point():
+        m.accuracy = float((out.detach().argmax(dim=-1) == y).double().mean())
+    return loss
 
 
 def _advance(family: Any, state: _Seed, n: int, done: int) -> None:
@@ -359,7 +481,10 @@ def _advance(family: Any, state: _Seed, n: int, done: int) -> None:
     for t in range(n):
         idx = state.stream.next()
         state.optimizer.zero_grad(set_to_none=True)
-        loss = family.objective(state.model, x[idx], y[idx])
+        if state.methods is None:
+            loss = family.objective(state.model, x[idx], y[idx])
+        else:
+            loss = method_objective(family, state, x[idx], y[idx])
         if not math.isfinite(loss.item()):  # 20x cheaper than torch.isfinite on CPU
             state.alive = False
             state.reason = f"non-finite objective at step {done + t}"
@@ -437,6 +562,8 @@ def _log(family: Any, state: _Seed, step: int, with_metrics: bool = False) -> No
         state.records.append(None)
         return
     record = measure(family, state.model, state.split, state.data)
+    if state.methods is not None and state.methods.perturbation is not None:
+        record["perturbation_level"] = np.asarray(state.methods.level)
     if not np.isfinite(record["objective"]):
         state.alive = False
         state.reason = state.reason or f"non-finite objective when measured at step {step}"
@@ -557,7 +684,7 @@ def run_with_artifacts(
     from bayesgrok.search import torch_batched  # the batched path imports this module
 
     batch = (torch_batched.SeedBatch(family, states, search)
-             if torch_batched.applies(family, states) else None)
+             if torch_batched.applies(family, states) and not search.uses_methods else None)
     for target in steps.tolist():
         if target > done:
             if batch is not None:
@@ -640,12 +767,29 @@ def _dataset(family: Any, states: Sequence[_Seed], search: SearchConfig, steps: 
         "operand_columns": json.dumps([int(c) for c in first.operand_columns]),
         "total_steps": int(search.total_steps(first.n_train)),
         "metrics_steps": json.dumps(search.metrics_steps(first.n_train).tolist()),
+        "training_methods": _methods_note(family, search),
         "versions": json.dumps(versions()),
         "wall_time_s": wall,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "schema_version": SCHEMA_VERSION,
     }
     return ds
+
+
+def _methods_note(family: Any, search: SearchConfig) -> str:
+    """The training methods as JSON for the trajectory's attributes (``{}``: none)."""
+    out: dict[str, Any] = {}
+    if search.perturbation is not None:
+        out["perturbation"] = {**search.perturbation.model_dump(),
+                               "rule": "max(l1 * (1 - train accuracy of the previous batch), l2)",
+                               "at": getattr(family, "noise_at", "inputs")}
+    if search.commutativity_penalty > 0.0:
+        out["commutativity_penalty"] = {
+            "weight": search.commutativity_penalty,
+            "term": "weight * mean((logits(a, b) - logits(b, a))^2)"}
+    if out:
+        out["recorded_objective"] = "error + complexity term, without the methods' terms"
+    return json.dumps(out)
 
 
 def _objective_note(family: Any, decay: str) -> str:

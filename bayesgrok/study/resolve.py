@@ -171,6 +171,25 @@ def _check_metrics(search: SearchConfig, built: Any, family: str, file: str) -> 
                          "search.metrics_log (when to measure them)", list(names))
 
 
+def _check_methods(search: SearchConfig, built: Any, family: str, split: Any,
+                   file: str) -> None:
+    """Training methods need a PyTorch family; the penalty needs two operands to swap."""
+    torch_family = getattr(built, "backend", "jax") == "torch"
+    if search.perturbation is not None and not torch_family:
+        raise StudyError(file, "search.perturbation", f"family {family!r} is not a PyTorch "
+                         "family; only those train under input perturbation",
+                         search.perturbation.model_dump())
+    if search.commutativity_penalty > 0.0:
+        if not torch_family:
+            raise StudyError(file, "search.commutativity_penalty", f"family {family!r} is not "
+                             "a PyTorch family; only those take the penalty",
+                             search.commutativity_penalty)
+        cols = list(split.operand_columns)
+        if not cols or len(cols) % 2:
+            raise StudyError(file, "search.commutativity_penalty", f"task {split.name!r} has "
+                             "no two operands to swap", search.commutativity_penalty)
+
+
 def resolve_run(
     spec: StudySpec, path: Path, swept: dict[str, Any], label_names: set[str] | None = None
 ) -> RunSpec:
@@ -242,6 +261,7 @@ def resolve_run(
         except ValueError as exc:
             raise StudyError(file, "search.snapshots", str(exc), spec.search.snapshots) from None
         _check_metrics(spec.search, built, family, file)
+        _check_methods(spec.search, built, family, split, file)
     elif not hasattr(built, "numpyro_model"):
         raise StudyError(file, "search.method", f"family {family!r} has no NumPyro model, so "
                          "NUTS cannot sample it", "nuts")
