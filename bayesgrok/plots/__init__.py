@@ -8,8 +8,9 @@ given a path.
 from bayesgrok.plots.concealment import plot_concealment
 from bayesgrok.plots.curves import plot_accuracy
 from bayesgrok.plots.error_complexity import plot_error_complexity
+from bayesgrok.plots.prediction import plot_prediction, plot_timeliness
 from bayesgrok.plots.stages import plot_stages
 from bayesgrok.plots.terms import plot_terms
 
-__all__ = ["plot_accuracy", "plot_concealment", "plot_error_complexity", "plot_stages",
-           "plot_terms"]
+__all__ = ["plot_accuracy", "plot_concealment", "plot_error_complexity", "plot_prediction",
+           "plot_stages", "plot_terms", "plot_timeliness"]
