@@ -33,13 +33,14 @@ from torch.nn import functional as F  # noqa: N812
 from bayesgrok.metrics.linear_probe import linear_probe_accuracies
 from bayesgrok.metrics.norms import last_layer_norm, weight_norm
 from bayesgrok.metrics.rank import feature_ranks, tunnel_length
+from bayesgrok.metrics.suite import ROBUSTNESS_METRICS, robustness_metrics
 from bayesgrok.search.torch_engine import Probes, TorchFamily
 from bayesgrok.tasks.split import Split
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 INITS = ("default", "xavier_uniform")
 LOSSES = ("mse_onehot", "cross_entropy")
-METRICS = ("feature_rank", "linear_probe")
+METRICS = ("feature_rank", "linear_probe", *ROBUSTNESS_METRICS)
 """The expensive measurements an MLP can take at the steps of ``search.metrics_log``."""
 
 
@@ -98,8 +99,11 @@ class MLP(TorchFamily):
     metrics
         Expensive measurements taken at the steps of the search's ``metrics_log`` (see
         :meth:`metrics`): ``"feature_rank"`` (B2: ``feature_rank`` per layer and
-        ``tunnel_length``) and ``"linear_probe"`` (B3: ``linear_probe_accuracy`` per layer;
-        classification tasks only). Default: none.
+        ``tunnel_length``), ``"linear_probe"`` (B3: ``linear_probe_accuracy`` per layer;
+        classification tasks only), and the robustness metrics of REFERENCE C
+        (``"sharpness"``, ``"perturbation"``, ``"abelian"``, ``"information"``: see
+        :mod:`bayesgrok.metrics.suite`; their noise level is the search's
+        ``metrics_noise``). Default: none.
     tunnel_threshold
         A layer is in the tunnel when its feature rank is below this (B2: 300).
 
@@ -218,9 +222,11 @@ class MLP(TorchFamily):
         target = F.one_hot(y, out.shape[-1]).to(out.dtype)
         return F.mse_loss(out, target)
 
-    def features(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    def features(self, model: nn.Module, x: torch.Tensor, *, noise: float = 0.0,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
         """The last hidden layer's activations ``(n, widths[-1])`` (the inputs when there
-        is no hidden layer): the penultimate representation.
+        is no hidden layer): the penultimate representation; with ``noise > 0``, of
+        ``x + N(0, noise^2)``.
 
         Examples
         --------
@@ -228,6 +234,8 @@ class MLP(TorchFamily):
         >>> MLP(widths=[5]).features(net, torch.zeros(4, 3)).shape
         torch.Size([4, 5])
         """
+        if noise > 0.0:
+            x = x + noise * torch.randn(x.shape, generator=generator, dtype=x.dtype)
         for layer in model.layers[:-1]:
             x = model.activation(layer(x))
         return x
@@ -321,6 +329,8 @@ class MLP(TorchFamily):
                                                data["x_val"], data["y_val"],
                                                n_classes=int(split.n_classes))
                 out["linear_probe_accuracy"] = (("layer",), accs)
+            out.update(robustness_metrics(self, model, split, data, self.metric_names,
+                                          noise=self.metric_noise, alpha=self.entropy_alpha))
         finally:
             model.train(was_training)
         return out

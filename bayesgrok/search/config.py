@@ -191,6 +191,9 @@ class SearchConfig(BaseModel):
         ``(b, a)`` (REFERENCE C3: 100), added to the objective: the mean over the batch and
         the classes of the squared difference. ``0`` (default): off. PyTorch families on
         tasks with two operands only.
+    metrics_noise
+        Noise level of the robustness metrics among a family's ``metrics`` (perturbed
+        accuracy, information metrics); ``None``: the family's default (0.1).
 
     Examples
     --------
@@ -214,6 +217,7 @@ class SearchConfig(BaseModel):
     snapshot_draws: PositiveInt = 500
     perturbation: Perturbation | None = None
     commutativity_penalty: NonNegativeFloat = 0.0
+    metrics_noise: NonNegativeFloat | None = None
 
     @model_validator(mode="after")
     def _one_length(self) -> SearchConfig:
@@ -231,6 +235,8 @@ class SearchConfig(BaseModel):
             out.pop("perturbation", None)
         if self.commutativity_penalty == 0.0:
             out.pop("commutativity_penalty", None)
+        if self.metrics_noise is None:
+            out.pop("metrics_noise", None)
         return out
 
     @property

@@ -121,6 +121,10 @@ class TorchFamily:
 
     noise_at: str = "inputs"
     """Where :meth:`logits` adds noise: ``"inputs"`` (default) or ``"embeddings"``."""
+    metric_noise: float = 0.1
+    """Noise level of the robustness metrics (set from the search's ``metrics_noise``)."""
+    entropy_alpha: float = 1.0
+    """Renyi order of the information metrics (1: von Neumann)."""
 
     def logits(self, model: torch.nn.Module, x: torch.Tensor, *, noise: float = 0.0,
                generator: torch.Generator | None = None) -> torch.Tensor:
@@ -187,9 +191,11 @@ class TorchFamily:
         out[:, cols[half:]] = x[:, cols[:half]]
         return out
 
-    def features(self, model: torch.nn.Module,
-                 x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        """The penultimate representation ``(n, k)`` of ``x`` (for information metrics)."""
+    def features(self, model: torch.nn.Module, x: torch.Tensor, *, noise: float = 0.0,
+                 generator: torch.Generator | None = None
+                 ) -> torch.Tensor:  # pragma: no cover - abstract
+        """The penultimate representation ``(n, k)`` of ``x`` (for information metrics),
+        with noise of level ``noise`` where :meth:`logits` puts it."""
         raise NotImplementedError(f"family {self.name!r} does not expose its features")
 
     def predict(self, model: torch.nn.Module,
@@ -677,6 +683,8 @@ def run_with_artifacts(
            for s in splits):
         raise ValueError("all seeds of a run need the same data shapes")
     started = time.perf_counter()
+    if search.metrics_noise is not None:
+        family.metric_noise = float(search.metrics_noise)
     states = [_start(family, s, seed, search) for s, seed in zip(splits, seeds, strict=True)]
     steps = search.logged_steps(first.n_train)  # log and metrics_log together
     metric_steps = set(search.metrics_steps(first.n_train).tolist())
