@@ -28,7 +28,7 @@ interval can win. Pass a smoothed curve when that matters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -38,7 +38,8 @@ import xarray as xr
 from bayesgrok.analysis.onsets import grokking_gap
 from bayesgrok.analysis.summary import swept_parameters
 
-__all__ = ["change_rates", "sharpest_change", "timeliness", "timeliness_table"]
+__all__ = ["change_rates", "metric_onsets", "metric_onsets_table", "sharpest_change", "timeliness",
+           "timeliness_table"]
 
 Axis = Literal["log", "linear"]
 
@@ -302,3 +303,102 @@ def timeliness_table(
     frame = frame[[*lead, *(["seed"] if "seed" in index else []), "metric", *names]]
     frame.attrs = dict(result.attrs)
     return frame
+
+
+def metric_onsets(
+    ds: xr.Dataset,
+    levels: Mapping[str, float],
+    threshold: float = 0.95,
+) -> xr.Dataset:
+    """When each metric first goes above its level, against the validation onset.
+
+    REFERENCE C3 asks when the abelian test on the training pairs reaches 0.95 relative
+    to grokking: ``metric_onsets(ds, {"abelian_train": 0.95})``.
+
+    Parameters
+    ----------
+    ds
+        A trajectory or study dataset with ``train_accuracy`` and ``val_accuracy``.
+    levels
+        Metric name to level; a metric's onset is the first logged step at which it is
+        strictly above its level (NaN, where it was not measured, never counts).
+    threshold
+        The accuracy threshold of the validation onset.
+
+    Returns
+    -------
+    xarray.Dataset
+        Along a new dim ``metric`` (and ``run``, ``seed`` as in ``ds``): ``level``,
+        ``metric_onset`` (steps; NaN where the metric never went above its level),
+        ``distance`` = ``metric_onset - val_onset`` (steps; negative: the metric first;
+        NaN where either never crossed); and ``val_onset``, ``val_crossed``.
+
+    Raises
+    ------
+    ValueError
+        If a metric is missing or has dims other than ``run``, ``seed``, ``step``.
+
+    Examples
+    --------
+    >>> from bayesgrok.trajectory import example
+    >>> ds = example(steps=(1, 10, 100, 1000))  # validation onset at step 100
+    >>> ds["abelian_train"] = ds["train_accuracy"] * 0 + [0.2, 0.5, 0.99, 1.0]
+    >>> out = metric_onsets(ds, {"abelian_train": 0.95})
+    >>> out["metric_onset"].values.ravel().tolist(), out["distance"].values.ravel().tolist()
+    ([100.0, 100.0], [0.0, 0.0])
+    """
+    names = list(levels)
+    _metric_dims(ds, names)
+    gap = grokking_gap(ds, threshold)
+    parts = []
+    for name in names:
+        above = ds[name] > float(levels[name])
+        first = above.argmax("step")
+        step = ds["step"].astype(float).isel(step=first, drop=True)
+        parts.append(step.where(above.any("step")))
+    onset = xr.concat(parts, dim=pd.Index(names, name="metric"), coords="minimal",
+                      compat="override")
+    crossed = gap["val_crossed"]
+    out = xr.Dataset({
+        "level": ("metric", np.asarray([float(levels[n]) for n in names])),
+        "metric_onset": onset,
+        "distance": (onset - gap["val_onset"].astype(float)).where(crossed),
+        "val_onset": gap["val_onset"],
+        "val_crossed": crossed,
+    })
+    out["distance"].attrs = {"units": "steps",
+                             "description": "metric_onset - val_onset; < 0: metric first"}
+    out.attrs["threshold"] = float(threshold)
+    return out
+
+
+def metric_onsets_table(
+    ds: xr.Dataset,
+    levels: Mapping[str, float],
+    threshold: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`metric_onsets` as a table: one row per (run, seed, metric).
+
+    Examples
+    --------
+    >>> from bayesgrok.trajectory import combine, example
+    >>> run = example(steps=(1, 10, 100, 1000))
+    >>> run["abelian_train"] = run["train_accuracy"] * 0 + [0.2, 0.99, 0.99, 1.0]
+    >>> study = combine({"a": run, "b": run}, {"wd": [0.1, 1.0]})
+    >>> table = metric_onsets_table(study, {"abelian_train": 0.95})
+    >>> print(table[["run", "wd", "seed", "metric_onset", "distance"]].to_string(index=False))
+    run  wd  seed  metric_onset  distance
+      a 0.1     0          10.0     -90.0
+      a 0.1     1          10.0     -90.0
+      b 1.0     0          10.0     -90.0
+      b 1.0     1          10.0     -90.0
+    """
+    result = metric_onsets(ds, levels, threshold)
+    names = ["level", "metric_onset", "val_onset", "val_crossed", "distance"]
+    index = [d for d in ("run", "seed") if d in result.dims] + ["metric"]
+    frame = result[names].to_dataframe(dim_order=index).reset_index()
+    swept = swept_parameters(ds)
+    for name in swept:
+        frame[name] = ds[name].to_series().reindex(frame["run"]).to_numpy()
+    lead = ["run", *swept] if "run" in index else []
+    return frame[[*lead, *(["seed"] if "seed" in index else []), "metric", *names]]

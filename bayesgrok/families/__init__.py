@@ -18,6 +18,7 @@ FAMILIES: dict[str, str] = {
     "bayes_linear": "bayesgrok.families.bayes_svi:BayesLinearSVI",
     "bayes_mlp": "bayesgrok.families.bayes_svi:BayesMLPSVI",
     "mlp": "bayesgrok.families.mlp:MLP",
+    "transformer": "bayesgrok.families.transformer:Transformer",
 }
 """Family name -> ``"module:Class"`` of its implementation."""
 

@@ -39,10 +39,18 @@ from bayesgrok.metrics.norms import weight_norm
 from bayesgrok.metrics.robustness import abelian_test, perturbed_accuracy_and_loss
 from bayesgrok.metrics.sharpness import top_hessian_eigenvalue
 
-__all__ = ["ROBUSTNESS_METRICS", "robustness_metrics"]
+__all__ = ["ROBUSTNESS_METRICS", "ROBUSTNESS_VARIABLES", "robustness_metrics"]
 
 ROBUSTNESS_METRICS = ("sharpness", "perturbation", "abelian", "information")
 """Names :func:`robustness_metrics` measures."""
+ROBUSTNESS_VARIABLES = {
+    "sharpness": ("sharpness", "norm_sharpness"),
+    "perturbation": ("perturbed_train_accuracy", "perturbed_train_loss"),
+    "abelian": ("abelian_train", "abelian_val", "abelian_train_distance",
+                "abelian_val_distance"),
+    "information": ("entropy_clean", "pe", "pmi", "mi_clean", "mid", "ed"),
+}
+"""The trajectory variables each of :data:`ROBUSTNESS_METRICS` records."""
 
 Probes = dict[str, tuple[tuple[str, ...], np.ndarray]]
 

@@ -171,6 +171,31 @@ def _check_metrics(search: SearchConfig, built: Any, family: str, file: str) -> 
                          "search.metrics_log (when to measure them)", list(names))
 
 
+def _check_robustness(spec: StudySpec, built: Any, family: str, file: str) -> None:
+    """A ``[robustness]`` variable of a robustness metric needs that metric measured."""
+    from bayesgrok.metrics.suite import ROBUSTNESS_VARIABLES
+
+    rob = spec.robustness
+    if rob is None:
+        return
+    measured = set(getattr(built, "metric_names", ()) or ())
+    owner = {v: metric for metric, names in ROBUSTNESS_VARIABLES.items() for v in names}
+    named = {"metrics": list(rob.metrics or []), "onsets": list(rob.onsets),
+             "directions": list(rob.directions)}
+    for key, names in named.items():
+        for name in names:
+            if name in owner and owner[name] not in measured:
+                raise StudyError(file, f"robustness.{key}", f"{name!r} is recorded by the "
+                                 f"metric {owner[name]!r}, which model.metrics does not "
+                                 f"measure (it measures: {', '.join(sorted(measured)) or 'none'})",
+                                 name)
+    if rob.metrics is not None:
+        stray = [d for d in rob.directions if d not in rob.metrics]
+        if stray:
+            raise StudyError(file, "robustness.directions", "not among robustness.metrics",
+                             stray[0])
+
+
 def _check_methods(search: SearchConfig, built: Any, family: str, split: Any,
                    file: str) -> None:
     """Training methods need a PyTorch family; the penalty needs two operands to swap."""
@@ -261,6 +286,7 @@ def resolve_run(
         except ValueError as exc:
             raise StudyError(file, "search.snapshots", str(exc), spec.search.snapshots) from None
         _check_metrics(spec.search, built, family, file)
+        _check_robustness(spec, built, family, file)
         _check_methods(spec.search, built, family, split, file)
     elif not hasattr(built, "numpyro_model"):
         raise StudyError(file, "search.method", f"family {family!r} has no NumPyro model, so "

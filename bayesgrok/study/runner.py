@@ -295,6 +295,8 @@ def write_outputs(
         write_concealment(study, ds, out, figures=figures)
     if "val_accuracy" in ds.data_vars:
         write_stages(ds, out, figures=figures)
+    if study.spec.robustness is not None:
+        write_robustness(study, ds, out, figures=figures)
     if figures:
         for run in study.runs:
             if run.run_id in finished:
@@ -446,6 +448,81 @@ def write_stages(ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:
         from bayesgrok.plots.stages import plot_stages
 
         plot_stages(ds, out / "figures" / "stages.png", stages=stages)
+
+
+def robustness_variables(study: Study, ds: xr.Dataset) -> list[str]:
+    """The variables a study's ``[robustness]`` analyses: those it names, else every
+    robustness metric the runs recorded, with the weight norm first.
+
+    Raises
+    ------
+    StudyError
+        If a named variable is not in the study's trajectories.
+
+    Examples
+    --------
+    >>> from bayesgrok.trajectory import combine, example
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> study = load_study(studies_dir() / "quickstart.toml")
+    >>> ds = combine({"a": example()})
+    >>> ds["pe"] = ds["error"] * 0
+    >>> robustness_variables(study, ds)
+    ['pe']
+    """
+    from bayesgrok.metrics.suite import ROBUSTNESS_VARIABLES
+
+    spec = study.spec.robustness
+    if spec is not None and spec.metrics is not None:
+        missing = [m for m in spec.metrics if m not in ds.data_vars]
+        if missing:
+            raise StudyError(str(study.path), "robustness.metrics", "not recorded by the "
+                             "runs (name variables of their trajectories)", missing)
+        return list(spec.metrics)
+    found = [v for names in ROBUSTNESS_VARIABLES.values() for v in names if v in ds.data_vars]
+    return (["weight_norm"] if "weight_norm" in ds.data_vars else []) + found
+
+
+def write_robustness(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:
+    """Write the ``[robustness]`` analyses (REFERENCE C): ``timeliness.csv`` (each
+    metric's sharpest change against the validation onset), ``metric_onsets.csv`` (the
+    levels of ``robustness.onsets``), ``prediction.csv`` (with ``prediction = true``) and
+    the figures ``metrics.png``, ``timeliness.png`` and ``prediction.png``."""
+    from bayesgrok.analysis.prediction import prediction_table
+    from bayesgrok.analysis.timeliness import metric_onsets_table, timeliness_table
+
+    spec = study.spec.robustness
+    if spec is None:
+        return
+    names = robustness_variables(study, ds)
+    if not names:
+        raise StudyError(str(study.path), "robustness", "the runs recorded no robustness "
+                         "metric: name them in model.metrics and give search.metrics_log",
+                         None)
+    threshold = study.spec.analysis.threshold
+    table = timeliness_table(ds, names, threshold, axis=spec.axis)
+    store.write_text(out / "timeliness.csv", table.to_csv(index=False))
+    if spec.onsets:
+        unknown = [m for m in spec.onsets if m not in ds.data_vars]
+        if unknown:
+            raise StudyError(str(study.path), "robustness.onsets", "not recorded by the runs",
+                             unknown)
+        onsets = metric_onsets_table(ds, spec.onsets, threshold)
+        store.write_text(out / "metric_onsets.csv", onsets.to_csv(index=False))
+    if spec.prediction:
+        pred = prediction_table(ds, names, threshold=threshold, directions=spec.directions,
+                                fit_threshold=spec.fit_threshold)
+        store.write_text(out / "prediction.csv", pred.to_csv(index=False))
+    if figures:
+        from bayesgrok.plots.metric_curves import plot_metric_curves
+        from bayesgrok.plots.prediction import plot_prediction, plot_timeliness
+
+        folder = out / "figures"
+        plot_metric_curves(ds, names, folder / "metrics.png", threshold=threshold)
+        plot_timeliness(ds, names, folder / "timeliness.png", threshold=threshold,
+                        seed="mean", axis=spec.axis)
+        if spec.prediction:
+            plot_prediction(ds, names, folder / "prediction.png", threshold=threshold,
+                            directions=spec.directions, fit_threshold=spec.fit_threshold)
 
 
 def write_landscape(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:

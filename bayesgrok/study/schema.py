@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -189,6 +189,31 @@ class ConcealmentSpec(BaseModel):
     group: str | None = None
 
 
+class RobustnessSpec(BaseModel):
+    """``[robustness]``: when each metric moves relative to grokking, and whether it
+    predicts grokking (REFERENCE C; :mod:`bayesgrok.analysis.timeliness`,
+    :mod:`bayesgrok.analysis.prediction`).
+
+    ``metrics`` are the trajectory variables analysed (default: every robustness metric
+    the runs recorded, with the weight norm). ``onsets`` maps a metric to a level: the
+    first step at which it goes strictly above that level is compared with the
+    validation onset (C3: ``abelian_train = 0.95``). With ``prediction = true`` each
+    metric's early features are scored as predictors of grokking, each signed by
+    ``directions`` (``+1``: higher predicts grokking, ``-1``: lower does; fix them from
+    the claim under test, before the runs), at the first step at which training accuracy
+    reaches ``fit_threshold``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics: list[str] | None = None
+    onsets: dict[str, float] = Field(default_factory=dict)
+    prediction: bool = False
+    directions: dict[str, Literal[1, -1]] = Field(default_factory=dict)
+    fit_threshold: float = Field(1.0, gt=0, le=1)
+    axis: Literal["log", "linear"] = "log"
+
+
 class StudySpec(BaseModel):
     """A whole study file."""
 
@@ -204,6 +229,7 @@ class StudySpec(BaseModel):
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     landscape: LandscapeSpec | None = None
     concealment: ConcealmentSpec | None = None
+    robustness: RobustnessSpec | None = None
 
     @model_validator(mode="before")
     @classmethod

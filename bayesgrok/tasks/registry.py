@@ -8,6 +8,7 @@ from typing import Any
 
 from bayesgrok.tasks.mnist import digits, mnist
 from bayesgrok.tasks.modular import modular
+from bayesgrok.tasks.modular_pairs import modular_pairs
 from bayesgrok.tasks.parity import parity
 from bayesgrok.tasks.split import Split
 from bayesgrok.tasks.toys import linear_sign, noisy_sine, zero_one
@@ -18,6 +19,7 @@ TASKS: dict[str, Callable[..., Split]] = {
     "noisy_sine": noisy_sine,
     "parity": parity,
     "modular": modular,
+    "modular_pairs": modular_pairs,
     "mnist": mnist,
     "digits": digits,
 }
@@ -30,8 +32,8 @@ class UnknownTaskError(ValueError):
     Examples
     --------
     >>> print(UnknownTaskError("nope"))  # doctest: +NORMALIZE_WHITESPACE
-    unknown task 'nope'; known tasks: linear_sign, zero_one, noisy_sine, parity, modular, mnist,
-    digits
+    unknown task 'nope'; known tasks: linear_sign, zero_one, noisy_sine, parity, modular,
+    modular_pairs, mnist, digits
     """
 
     def __init__(self, name: str) -> None:
