@@ -292,17 +292,22 @@ def timeliness_table(
       b 1.0     1   norm     -90.0
     """
     result = timeliness(ds, metrics, threshold, axis=axis)
-    names = ["sharpest_step", "max_rate", "val_onset", "val_crossed", "distance",
-             "log_distance"]
+    frame = _per_metric_frame(ds, result, ["sharpest_step", "max_rate", "val_onset",
+                                           "val_crossed", "distance", "log_distance"])
+    frame.attrs = dict(result.attrs)
+    return frame
+
+
+def _per_metric_frame(ds: xr.Dataset, result: xr.Dataset, names: list[str]) -> pd.DataFrame:
+    """``result[names]`` as a table, one row per (run, seed, metric), the swept
+    parameters of ``ds`` as columns after ``run``."""
     index = [d for d in ("run", "seed") if d in result.dims] + ["metric"]
     frame = result[names].to_dataframe(dim_order=index).reset_index()
     swept = swept_parameters(ds)
     for name in swept:
         frame[name] = ds[name].to_series().reindex(frame["run"]).to_numpy()
     lead = ["run", *swept] if "run" in index else []
-    frame = frame[[*lead, *(["seed"] if "seed" in index else []), "metric", *names]]
-    frame.attrs = dict(result.attrs)
-    return frame
+    return frame[[*lead, *(["seed"] if "seed" in index else []), "metric", *names]]
 
 
 def metric_onsets(
@@ -393,12 +398,5 @@ def metric_onsets_table(
       b 1.0     0          10.0     -90.0
       b 1.0     1          10.0     -90.0
     """
-    result = metric_onsets(ds, levels, threshold)
-    names = ["level", "metric_onset", "val_onset", "val_crossed", "distance"]
-    index = [d for d in ("run", "seed") if d in result.dims] + ["metric"]
-    frame = result[names].to_dataframe(dim_order=index).reset_index()
-    swept = swept_parameters(ds)
-    for name in swept:
-        frame[name] = ds[name].to_series().reindex(frame["run"]).to_numpy()
-    lead = ["run", *swept] if "run" in index else []
-    return frame[[*lead, *(["seed"] if "seed" in index else []), "metric", *names]]
+    return _per_metric_frame(ds, metric_onsets(ds, levels, threshold),
+                             ["level", "metric_onset", "val_onset", "val_crossed", "distance"])

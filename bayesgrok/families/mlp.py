@@ -33,7 +33,7 @@ from torch.nn import functional as F  # noqa: N812
 from bayesgrok.metrics.linear_probe import linear_probe_accuracies
 from bayesgrok.metrics.norms import last_layer_norm, weight_norm
 from bayesgrok.metrics.rank import feature_ranks, tunnel_length
-from bayesgrok.metrics.suite import ROBUSTNESS_METRICS, robustness_metrics
+from bayesgrok.metrics.suite import ROBUSTNESS_METRICS, check_metric_names, robustness_metrics
 from bayesgrok.search.torch_engine import Probes, TorchFamily
 from bayesgrok.tasks.split import Split
 
@@ -147,14 +147,7 @@ class MLP(TorchFamily):
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         if any(int(w) < 1 for w in widths):
             raise ValueError(f"widths must be positive integers, got {list(widths)}")
-        if isinstance(metrics, str):
-            raise ValueError(f"metrics must be a list of names (allowed: {', '.join(METRICS)})"
-                             f", got the string {metrics!r}")
-        unknown = [m for m in metrics if m not in METRICS]
-        if unknown:
-            raise ValueError(f"metrics: unknown {', '.join(map(repr, unknown))} (allowed: "
-                             f"{', '.join(METRICS)})")
-        self.metric_names = tuple(dict.fromkeys(metrics))
+        self.metric_names = check_metric_names(metrics, METRICS)
         self.tunnel_threshold = float(tunnel_threshold)
         self.widths = tuple(int(w) for w in widths)
         self.activation, self.init, self.loss = activation, init, loss

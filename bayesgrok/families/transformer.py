@@ -46,7 +46,7 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
 from bayesgrok.metrics.norms import weight_norm
-from bayesgrok.metrics.suite import ROBUSTNESS_METRICS, robustness_metrics
+from bayesgrok.metrics.suite import ROBUSTNESS_METRICS, check_metric_names, robustness_metrics
 from bayesgrok.search.torch_engine import DTYPES, Probes, TorchFamily
 from bayesgrok.tasks.split import Split
 
@@ -261,14 +261,7 @@ class Transformer(TorchFamily):
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         if noise_at not in NOISE_AT:
             raise ValueError(f"noise_at must be one of {', '.join(NOISE_AT)}, got {noise_at!r}")
-        if isinstance(metrics, str):
-            raise ValueError(f"metrics must be a list of names (allowed: "
-                             f"{', '.join(ROBUSTNESS_METRICS)}), got the string {metrics!r}")
-        unknown = [m for m in metrics if m not in ROBUSTNESS_METRICS]
-        if unknown:
-            raise ValueError(f"metrics: unknown {', '.join(map(repr, unknown))} (allowed: "
-                             f"{', '.join(ROBUSTNESS_METRICS)})")
-        self.metric_names = tuple(dict.fromkeys(metrics))
+        self.metric_names = check_metric_names(metrics, ROBUSTNESS_METRICS)
         self.d_model, self.n_heads, self.d_mlp = d_model, n_heads, d_mlp
         self.init, self.noise_at = init, noise_at
 

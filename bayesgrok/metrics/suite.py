@@ -39,7 +39,8 @@ from bayesgrok.metrics.norms import weight_norm
 from bayesgrok.metrics.robustness import abelian_test, perturbed_accuracy_and_loss
 from bayesgrok.metrics.sharpness import top_hessian_eigenvalue
 
-__all__ = ["ROBUSTNESS_METRICS", "ROBUSTNESS_VARIABLES", "robustness_metrics"]
+__all__ = ["ROBUSTNESS_METRICS", "ROBUSTNESS_VARIABLES", "check_metric_names",
+           "robustness_metrics"]
 
 ROBUSTNESS_METRICS = ("sharpness", "perturbation", "abelian", "information")
 """Names :func:`robustness_metrics` measures."""
@@ -53,6 +54,34 @@ ROBUSTNESS_VARIABLES = {
 """The trajectory variables each of :data:`ROBUSTNESS_METRICS` records."""
 
 Probes = dict[str, tuple[tuple[str, ...], np.ndarray]]
+
+
+def check_metric_names(metrics: object, allowed: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The metric names a family was asked for, checked against ``allowed``, without
+    repeats, in their order.
+
+    Raises
+    ------
+    ValueError
+        If ``metrics`` is a bare string, or names a metric not in ``allowed``.
+
+    Examples
+    --------
+    >>> check_metric_names(["abelian", "sharpness", "abelian"], ROBUSTNESS_METRICS)
+    ('abelian', 'sharpness')
+    >>> check_metric_names(["rank"], ROBUSTNESS_METRICS)
+    Traceback (most recent call last):
+    ...
+    ValueError: metrics: unknown 'rank' (allowed: sharpness, perturbation, abelian, information)
+    """
+    if isinstance(metrics, str):
+        raise ValueError(f"metrics must be a list of names (allowed: {', '.join(allowed)}), "
+                         f"got the string {metrics!r}")
+    unknown = [m for m in metrics if m not in allowed]
+    if unknown:
+        raise ValueError(f"metrics: unknown {', '.join(map(repr, unknown))} (allowed: "
+                         f"{', '.join(allowed)})")
+    return tuple(dict.fromkeys(metrics))
 
 
 def _scalar(value: float) -> tuple[tuple[str, ...], np.ndarray]:

@@ -483,14 +483,16 @@ def method_objective(family: Any, state: _Seed, x: torch.Tensor,
 def _advance(family: Any, state: _Seed, n: int, done: int) -> None:
     """Train one seed ``n`` steps; stop it at a non-finite objective."""
     x, y = state.data["x_train"], state.data["y_train"]
+    full = state.stream.batch >= state.stream.n  # full batch: no copy of the set per step
     state.model.train()
     for t in range(n):
         idx = state.stream.next()
+        xb, yb = (x, y) if full else (x[idx], y[idx])
         state.optimizer.zero_grad(set_to_none=True)
         if state.methods is None:
-            loss = family.objective(state.model, x[idx], y[idx])
+            loss = family.objective(state.model, xb, yb)
         else:
-            loss = method_objective(family, state, x[idx], y[idx])
+            loss = method_objective(family, state, xb, yb)
         if not math.isfinite(loss.item()):  # 20x cheaper than torch.isfinite on CPU
             state.alive = False
             state.reason = f"non-finite objective at step {done + t}"
