@@ -28,3 +28,17 @@ def test_miller_linear_ablation_does_not_grok(tmp_path):
     assert bool(gap["train_crossed"].all())
     assert not bool(gap["val_crossed"].sel(seed=[0, 1, 4]).any())
     assert (ds["val_accuracy"].sel(seed=[0, 1, 4]).isel(step=-1) < 0.95).all()
+
+
+def test_tan_modular_addition_reduced_baseline_groks(tmp_path):
+    """REFERENCE D2 reduced: every seed of standard training fits the training pairs within
+    a few hundred steps and the held-out pairs only thousands of steps later."""
+    ds = run_study(studies_dir() / "tan_modular_addition_reduced.toml", tmp_path).dataset
+    base = ds.isel(run=[str(m) for m in ds["method"].values].index("baseline"))
+    gap = grokking_gap(base)
+    assert (base["status"] == "ok").all()
+    assert bool(gap["train_crossed"].all()) and bool(gap["val_crossed"].all())
+    assert (gap["train_onset"] <= 500).all()
+    assert (gap["gap"] >= 500).all()
+    assert (tmp_path / "metric_onsets.csv").is_file()
+    assert (tmp_path / "figures" / "metrics.png").is_file()
