@@ -315,18 +315,22 @@ def metric_onsets(
     levels: Mapping[str, float],
     threshold: float = 0.95,
 ) -> xr.Dataset:
-    """When each metric first goes above its level, against the validation onset.
+    """When each metric goes above its level for good, against the validation onset.
 
     REFERENCE C3 asks when the abelian test on the training pairs reaches 0.95 relative
-    to grokking: ``metric_onsets(ds, {"abelian_train": 0.95})``.
+    to grokking: ``metric_onsets(ds, {"abelian_train": 0.95})``. A metric may start above
+    its level and fall below it (an untrained network predicts nearly one class for every
+    pair, so it passes the abelian test at step 0): the onset is the first measured step
+    from which it stays strictly above the level to the end of the run.
 
     Parameters
     ----------
     ds
         A trajectory or study dataset with ``train_accuracy`` and ``val_accuracy``.
     levels
-        Metric name to level; a metric's onset is the first logged step at which it is
-        strictly above its level (NaN, where it was not measured, never counts).
+        Metric name to level; a metric's onset is the first step, among those at which
+        it was measured (not NaN for some run or seed), from which it is strictly above
+        its level at every later measured step (NaN counts as not above).
     threshold
         The accuracy threshold of the validation onset.
 
@@ -334,7 +338,7 @@ def metric_onsets(
     -------
     xarray.Dataset
         Along a new dim ``metric`` (and ``run``, ``seed`` as in ``ds``): ``level``,
-        ``metric_onset`` (steps; NaN where the metric never went above its level),
+        ``metric_onset`` (steps; NaN where the metric does not end above its level),
         ``distance`` = ``metric_onset - val_onset`` (steps; negative: the metric first;
         NaN where either never crossed); and ``val_onset``, ``val_crossed``.
 
@@ -347,8 +351,8 @@ def metric_onsets(
     --------
     >>> from bayesgrok.trajectory import example
     >>> ds = example(steps=(1, 10, 100, 1000))  # validation onset at step 100
-    >>> ds["abelian_train"] = ds["train_accuracy"] * 0 + [0.2, 0.5, 0.99, 1.0]
-    >>> out = metric_onsets(ds, {"abelian_train": 0.95})
+    >>> ds["abelian_train"] = ds["train_accuracy"] * 0 + [0.99, 0.5, 0.99, 1.0]
+    >>> out = metric_onsets(ds, {"abelian_train": 0.95})  # above at 1, below at 10
     >>> out["metric_onset"].values.ravel().tolist(), out["distance"].values.ravel().tolist()
     ([100.0, 100.0], [0.0, 0.0])
     """
@@ -357,10 +361,14 @@ def metric_onsets(
     gap = grokking_gap(ds, threshold)
     parts = []
     for name in names:
-        above = ds[name] > float(levels[name])
-        first = above.argmax("step")
-        step = ds["step"].astype(float).isel(step=first, drop=True)
-        parts.append(step.where(above.any("step")))
+        da = ds[name].dropna("step", how="all")  # the steps where it was measured
+        above = (da > float(levels[name])).astype(int)
+        # above from here to the end: a reversed cumulative product along step
+        stays = above.isel(step=slice(None, None, -1)).cumprod("step")
+        stays = stays.isel(step=slice(None, None, -1)).astype(bool)
+        first = stays.argmax("step")
+        step = da["step"].astype(float).isel(step=first, drop=True)
+        parts.append(step.where(stays.any("step")))
     onset = xr.concat(parts, dim=pd.Index(names, name="metric"), coords="minimal",
                       compat="override")
     crossed = gap["val_crossed"]

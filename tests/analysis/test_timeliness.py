@@ -8,6 +8,7 @@ import xarray as xr
 
 from bayesgrok.analysis.timeliness import (
     change_rates,
+    metric_onsets,
     sharpest_change,
     timeliness,
     timeliness_table,
@@ -162,3 +163,22 @@ def test_plot_timeliness_writes_png(tmp_path) -> None:
     assert list(lines[-1].get_xdata()) == [STEPS[30]] * 2  # the onset of run b
     mean = plot_timeliness(ds, ["norm"], tmp_path / "mean.png", seed="mean")
     assert (tmp_path / "mean.png").stat().st_size > 0 and len(mean.axes) == 2
+
+
+def test_metric_onset_is_where_the_metric_stays_above_its_level() -> None:
+    from bayesgrok.trajectory import example
+
+    ds = example(n_seeds=3, steps=(0, 10, 20, 30, 40))
+    ds["val_accuracy"][:] = [0.5, 0.5, 0.5, 1.0, 1.0]  # validation onset at step 30
+    nan = np.nan
+    ds["abelian_train"] = (("seed", "step"), np.array([
+        [0.99, 0.5, 0.97, 0.99, 1.0],   # starts above, dips, then stays: onset 20
+        [0.99, 0.99, 0.99, 0.99, 0.5],  # ends below: no onset
+        [0.2, nan, nan, 0.96, 0.99],    # unmeasured steps do not count: onset 30
+    ]))
+    out = metric_onsets(ds, {"abelian_train": 0.95}).sel(metric="abelian_train")
+    onset = out["metric_onset"].values
+    assert onset[0] == 20 and np.isnan(onset[1]) and onset[2] == 30
+    assert out["distance"].values.tolist()[0::2] == [-10.0, 0.0]
+    with pytest.raises(ValueError):
+        metric_onsets(ds, {"absent": 0.5})
