@@ -17,6 +17,7 @@ Examples
 from bayesgrok.tasks.conceal import CONCEAL_KINDS, conceal
 from bayesgrok.tasks.mnist import MNISTError, digits, load_mnist, mnist, read_idx
 from bayesgrok.tasks.modular import OPERATIONS, modular
+from bayesgrok.tasks.modular_pairs import modular_pairs
 from bayesgrok.tasks.parity import parity
 from bayesgrok.tasks.registry import (
     TASKS,
@@ -43,6 +44,7 @@ __all__ = [
     "make_task",
     "mnist",
     "modular",
+    "modular_pairs",
     "noisy_sine",
     "parity",
     "read_idx",

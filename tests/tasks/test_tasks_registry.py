@@ -15,7 +15,8 @@ from bayesgrok.tasks import (
     task_parameters,
 )
 
-NAMES = ["linear_sign", "zero_one", "noisy_sine", "parity", "modular", "mnist", "digits"]
+NAMES = ["linear_sign", "zero_one", "noisy_sine", "parity", "modular", "modular_pairs", "mnist",
+         "digits"]
 # Tasks whose data differ between seeds (mnist's default "first N" subset does not, and it
 # needs the MNIST files).
 SEEDED = [name for name in NAMES if name != "mnist"]
@@ -35,7 +36,9 @@ def test_every_task_is_seeded_and_deterministic(name):
     for f in ("x_train", "y_train", "x_val", "y_val"):
         assert np.array_equal(getattr(a, f), getattr(b, f))
     assert not np.array_equal(a.x_train, c.x_train) or not np.array_equal(a.x_val, c.x_val)
-    assert a.x_train.dtype == np.float64 and a.x_val.dtype == np.float64
+    # token inputs (modular_pairs' default) are integer ids; every other input is float64
+    xdtype = np.int64 if a.metadata.get("encoding") == "tokens" else np.float64
+    assert a.x_train.dtype == xdtype and a.x_val.dtype == xdtype
     want = np.int64 if a.kind == "classification" else np.float64
     assert a.y_train.dtype == want and a.y_val.dtype == want
 
