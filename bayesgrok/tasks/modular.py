@@ -96,6 +96,34 @@ def _one_hot(values: np.ndarray, p: int) -> np.ndarray:
     return out
 
 
+
+def check_operation_and_prime(task: str, operation: str, p: object) -> int:
+    """``p`` as an int, after checking that ``operation`` is known and ``p`` is prime.
+
+    Raises
+    ------
+    ValueError
+        Naming the task, the parameter and its value.
+
+    Examples
+    --------
+    >>> check_operation_and_prime("modular", "add", 7)
+    7
+    >>> check_operation_and_prime("modular", "add", 8)
+    Traceback (most recent call last):
+    ...
+    ValueError: task 'modular': p must be prime, got p=8
+    """
+    if operation not in OPERATIONS:
+        raise ValueError(
+            f"task {task!r}: unknown operation {operation!r}; "
+            f"known operations: {', '.join(OPERATIONS)}"
+        )
+    p = check_int(task, "p", p, minimum=0)
+    if not is_prime(p):
+        raise ValueError(f"task {task!r}: p must be prime, got p={p}")
+    return p
+
 def modular(
     seed: int,
     operation: str = "add",
@@ -147,14 +175,7 @@ def modular(
     >>> bool(np.array_equal(s.y_train, (m["a_train"] + m["b_train"]) % 7))
     True
     """
-    if operation not in OPERATIONS:
-        raise ValueError(
-            f"task 'modular': unknown operation {operation!r}; "
-            f"known operations: {', '.join(OPERATIONS)}"
-        )
-    p = check_int("modular", "p", p, minimum=0)
-    if not is_prime(p):
-        raise ValueError(f"task 'modular': p must be prime, got p={p}")
+    p = check_operation_and_prime("modular", operation, p)
     n_samples = check_int("modular", "n_samples", n_samples, minimum=2)
     n_train = check_int("modular", "n_train", n_train, minimum=1)
     if n_train >= n_samples:

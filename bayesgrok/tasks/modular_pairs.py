@@ -21,8 +21,13 @@ import numbers
 
 import numpy as np
 
-from bayesgrok.tasks._checks import check_int, random_split
-from bayesgrok.tasks.modular import OPERATIONS, _one_hot, candidate_pairs, is_prime
+from bayesgrok.tasks._checks import random_split
+from bayesgrok.tasks.modular import (
+    OPERATIONS,
+    _one_hot,
+    candidate_pairs,
+    check_operation_and_prime,
+)
 from bayesgrok.tasks.split import Split
 
 ENCODINGS = ("tokens", "one_hot")
@@ -83,19 +88,12 @@ def modular_pairs(
     >>> modular_pairs(0, "div", p=5, encoding="one_hot").x_train.shape
     (6, 10)
     """
-    if operation not in OPERATIONS:
-        raise ValueError(
-            f"task 'modular_pairs': unknown operation {operation!r}; "
-            f"known operations: {', '.join(OPERATIONS)}"
-        )
+    p = check_operation_and_prime("modular_pairs", operation, p)
     if encoding not in ENCODINGS:
         raise ValueError(
             f"task 'modular_pairs': unknown encoding {encoding!r}; "
             f"known encodings: {', '.join(ENCODINGS)}"
         )
-    p = check_int("modular_pairs", "p", p, minimum=0)
-    if not is_prime(p):
-        raise ValueError(f"task 'modular_pairs': p must be prime, got p={p}")
     if (isinstance(train_fraction, bool) or not isinstance(train_fraction, numbers.Real)
             or not 0.0 < float(train_fraction) < 1.0):
         raise ValueError(
