@@ -38,6 +38,7 @@ import jax
 import jax.numpy as jnp
 from gpjax.parameters import Real
 
+from bayesgrok.families.gp_kernels import rbf_kernel
 from bayesgrok.search.contract import Batch, JaxFamily
 from bayesgrok.tasks.split import Split
 
@@ -216,6 +217,9 @@ class GPClassification(JaxFamily):
 
         The hyperparameters enter as :class:`gpjax.parameters.Real` (no further
         transform): the parametrization is this family's, applied in :meth:`constrain`.
+        The kernel is GPJax's RBF with its Gram matrices formed by
+        :class:`~bayesgrok.families.gp_kernels.MatrixRBFComputation` (the same values,
+        gradients about 100 times cheaper with 40 lengthscales).
 
         Examples
         --------
@@ -226,9 +230,7 @@ class GPClassification(JaxFamily):
         'Bernoulli'
         """
         hyper = self.hyperparameters(params)
-        kernel = gpx.kernels.RBF(
-            lengthscale=Real(hyper["lengthscale"]), variance=Real(hyper["outputscale"])
-        )
+        kernel = rbf_kernel(Real(hyper["lengthscale"]), Real(hyper["outputscale"]))
         prior = gpx.gps.Prior(
             mean_function=gpx.mean_functions.Constant(Real(hyper["mean"])),
             kernel=kernel,

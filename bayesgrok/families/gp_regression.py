@@ -21,6 +21,7 @@ import gpjax as gpx
 import jax
 import jax.numpy as jnp
 
+from bayesgrok.families.gp_kernels import rbf_kernel
 from bayesgrok.search.contract import Batch, JaxFamily
 from bayesgrok.tasks.split import Split
 
@@ -92,9 +93,8 @@ class GPRegression(JaxFamily):
         fixed = jax.lax.stop_gradient
         mean = params["mean"] if self.learn_mean else fixed(params["mean"])
         log_noise = params["log_noise"] if self.learn_noise else fixed(params["log_noise"])
-        kernel = gpx.kernels.RBF(
-            lengthscale=jnp.exp(params["log_lengthscale"]),
-            variance=jnp.exp(params["log_outputscale"]),
+        kernel = rbf_kernel(
+            jnp.exp(params["log_lengthscale"]), jnp.exp(params["log_outputscale"])
         )
         prior = gpx.gps.Prior(
             mean_function=gpx.mean_functions.Constant(mean), kernel=kernel, jitter=self.jitter
