@@ -1,0 +1,650 @@
+"""LEHC and LELC: where each logged step of a search lies in the error-complexity plane.
+
+The general grokking hypothesis (REFERENCE A7) says a search first reaches a low-error,
+high-complexity (LEHC) region, and its complexity term then carries it into the low-error,
+low-complexity (LELC) region, where it generalises. This module measures that from the
+trajectory alone, with **training-side quantities only**, so that comparing the passage
+with the validation onset is a test and not a tautology.
+
+Definitions
+-----------
+*Low error* at a logged step: the training fit criterion holds. For classification,
+training accuracy at or above ``threshold`` (``>=``, so that a training set fitted to
+exactly the threshold counts); for regression (when ``mse_threshold`` is given, as for the
+grokking gap), training MSE at or below ``mse_threshold``.
+
+*Low complexity*: the complexity is at most ``tolerance`` above a **reference level**
+``c_ref`` on a log scale, ``ln c <= ln c_ref + tolerance`` (the default tolerance, ln 2,
+is a factor of two). A complexity that takes negative values somewhere in its group (a
+GP's ``1/2 log|K| / N`` is itself a logarithm) is compared on its own scale,
+``c <= c_ref + tolerance``, in the same units (nats per data point). Anything below the
+reference is low.
+
+The reference is one of
+
+* a number (``reference = 0.1``);
+* the final complexity of a named sweep point (``reference = {"start": "C"}``: the median
+  over its seeds of their last finite complexity);
+* ``"lowest_final"`` (the default): per reference group (the family by default), the
+  lowest, over the runs of that group **that keep their complexity term** (a non-zero
+  ``complexity_weight`` or a weight decay in the optimizer), of the median over each
+  run's seeds of their final complexity. No validation quantity enters it. A group in
+  which no run keeps its complexity term (an ablation study on its own) has no reference:
+  its steps get no region (code -1) and the note says so; analyse it beside its full
+  study (:func:`regions` on both combined, or ``bayesgrok hypothesis A B``).
+
+A run-relative threshold (each run defining its own "low") is never used: a run that never
+left LEHC would call its own end LELC.
+
+Per run and seed
+----------------
+``lehc_entry`` is the first logged step in LEHC; ``lehc_exit`` the first step in LELC
+after the entry; ``lehc_dwell`` the steps spent in LEHC, where each logged step stands
+for the interval up to the next logged step of that seed; ``lehc_fraction`` the dwell
+over the run's total steps; ``reentries`` the number of times the seed came back into
+LEHC after leaving it; ``passed_lehc`` is true when the seed reached LELC after LEHC and
+not before it; ``reached_lelc`` whether it was ever in LELC; ``lag`` is
+``val_onset - lehc_exit`` and ``lag_over_gap`` that over the gap; ``loss_rise`` is the
+largest rise of the objective above its running minimum between the entry and the exit,
+as a fraction of the objective's range over the run (about 0 on the path the hypothesis
+describes). ``grokked`` is true when training and validation both crossed and validation
+crossed strictly later. Every step quantity is NaN where it does not exist (never 0).
+Steps with no measurement (NaN, a diverged seed's tail, steps another run logged) are
+left out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayesgrok.analysis.onset_fit import fitted_onset
+from bayesgrok.analysis.onsets import grokking_gap, total_steps
+
+__all__ = [
+    "REGION_CODES",
+    "RegionSpec",
+    "keeps_complexity",
+    "passage_example",
+    "pooled_references",
+    "region_codes",
+    "regions",
+    "regions_table",
+    "sensitivity_grid",
+]
+
+REGION_CODES = {"HEHC": 0, "HELC": 1, "LEHC": 2, "LELC": 3}
+NO_REGION = -1
+HEHC, HELC, LEHC, LELC = (REGION_CODES[k] for k in ("HEHC", "HELC", "LEHC", "LELC"))
+
+PER_SEED = ("train_onset", "val_onset", "gap", "lehc_entry", "lehc_exit", "lehc_dwell",
+            "lehc_fraction", "reentries", "passed_lehc", "reached_lelc", "grokked", "lag",
+            "lag_over_gap", "loss_rise")
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """How regions are defined (see the module's docstring).
+
+    Attributes
+    ----------
+    tolerance
+        How far above the reference complexity still counts as low, in natural-log units
+        (a factor ``exp(tolerance)``), or in the complexity's own units where it can be
+        negative.
+    reference
+        ``"lowest_final"``, a number, or a mapping from swept coordinates to values naming
+        a sweep point whose final complexity is the reference.
+    reference_group
+        The per-run variable or coordinate whose values group runs for the reference.
+    threshold
+        Training accuracy at or above which the error is low (classification).
+    mse_threshold
+        Training MSE at or below which the error is low; when given, MSE is used (as in
+        :func:`~bayesgrok.analysis.onsets.grokking_gap`).
+    onset
+        Which onset the gap uses: ``"threshold"`` (first step strictly above the
+        threshold) or ``"fit"`` (the erf fit of :mod:`bayesgrok.analysis.onset_fit`).
+    fit_threshold
+        The level of the low-error test when it differs from the onsets' (a training
+        accuracy, or a training MSE when ``mse_threshold`` is given); default the
+        threshold of the onsets. The sensitivity grid moves this one alone, so the
+        grokking gap stays the same.
+    """
+
+    tolerance: float = math.log(2.0)
+    reference: str | float | Mapping[str, Any] = "lowest_final"
+    reference_group: str = "family"
+    threshold: float = 0.95
+    mse_threshold: float | None = None
+    onset: str = "threshold"
+    fit_threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.tolerance >= 0 and math.isfinite(self.tolerance)):
+            raise ValueError(f"tolerance must be a finite number >= 0, not {self.tolerance!r}")
+        if self.onset not in ("threshold", "fit"):
+            raise ValueError(f"onset must be 'threshold' or 'fit', not {self.onset!r}")
+        ref = self.reference
+        if isinstance(ref, str) and ref != "lowest_final":
+            raise ValueError(f"reference must be 'lowest_final', a number or a sweep point, "
+                             f"not {ref!r}")
+
+    def describe(self) -> str:
+        """The reference rule in words, recorded in the outputs.
+
+        Examples
+        --------
+        >>> RegionSpec().describe()
+        'lowest final complexity among the runs of each family that keep their complexity term'
+        >>> RegionSpec(reference={"start": "C"}).describe()
+        'final complexity of the sweep point start=C'
+        """
+        ref = self.reference
+        if isinstance(ref, str):
+            return ("lowest final complexity among the runs of each "
+                    f"{self.reference_group} that keep their complexity term")
+        if isinstance(ref, Mapping):
+            point = ", ".join(f"{k}={v}" for k, v in ref.items())
+            return f"final complexity of the sweep point {point}"
+        return f"the number {float(ref):g}"
+
+
+def passage_example() -> xr.Dataset:
+    """A small study of two runs, for documentation and tests: ``full`` passes LEHC into
+    LELC and groks; ``ablation`` (complexity weight 0) fits and stays in LEHC.
+
+    Steps 0, 1, 10, 100; training accuracy 1 from step 10 on; the full run's complexity
+    falls from 4 to 1 at step 100, when its validation accuracy reaches 1.
+
+    Examples
+    --------
+    >>> passage_example()["complexity"].sel(run="full", seed=0).values.tolist()
+    [4.0, 4.0, 4.0, 1.0]
+    """
+    from bayesgrok.trajectory import combine, example
+
+    runs = {}
+    for name, weight, final in (("full", 1.0, 1.0), ("ablation", 0.0, 4.0)):
+        ds = example()
+        ds["complexity"] = ds["complexity"].copy(data=np.broadcast_to(
+            [4.0, 4.0, 4.0, final], ds["complexity"].shape).copy())
+        if weight == 0.0:
+            ds["val_accuracy"] = ds["val_accuracy"] * 0 + 0.5
+        ds.attrs["config"] = json.dumps({"model": {"complexity_weight": weight}})
+        runs[name] = ds
+    return combine(runs, {"complexity_weight": [1.0, 0.0]})
+
+
+def keeps_complexity(ds: xr.Dataset) -> xr.DataArray:
+    """Whether each run keeps its complexity term in its search, from its configuration.
+
+    True when the model's ``complexity_weight`` is non-zero, or the optimizer has a
+    non-zero ``weight_decay`` (the PyTorch families, whose squared weight norm is their
+    complexity, decay it in the optimizer), or the run sampled a posterior (NUTS always
+    keeps the prior).
+
+    Parameters
+    ----------
+    ds
+        A study dataset (per-run ``config`` JSON) or a single trajectory.
+
+    Returns
+    -------
+    xarray.DataArray
+        Boolean over ``run`` (a scalar for a single trajectory).
+
+    Examples
+    --------
+    >>> from bayesgrok.trajectory import combine, example
+    >>> keeps_complexity(combine({"a": example()})).values.tolist()
+    [True]
+    """
+
+    def one(text: str) -> bool:
+        config = json.loads(text) if text else {}
+        model = config.get("model", {}) or {}
+        search = config.get("search", {}) or {}
+        if search.get("method") == "nuts":
+            return True
+        decay = (search.get("optimizer_args") or {}).get("weight_decay", 0.0)
+        weight = model.get("complexity_weight", 1.0)
+        return bool(float(weight or 0.0) != 0.0 or float(decay or 0.0) != 0.0)
+
+    if "run" not in ds.dims:
+        return xr.DataArray(one(ds.attrs.get("config", "{}")))
+    configs = ds["config"].values if "config" in ds else ["{}"] * ds.sizes["run"]
+    return xr.DataArray([one(str(c)) for c in configs], dims="run",
+                        coords={"run": ds["run"].values}, name="keeps_complexity")
+
+
+def _as_study(ds: xr.Dataset) -> xr.Dataset:
+    """A single trajectory as a study of one run (its attributes as per-run variables)."""
+    if "run" in ds.dims:
+        return ds
+    from bayesgrok.trajectory import combine
+
+    return combine({str(ds.attrs.get("run_id", "run")): ds},
+                   attrs={"threshold": ds.attrs.get("threshold", 0.95)})
+
+
+def _low_error(ds: xr.Dataset, spec: RegionSpec) -> tuple[xr.DataArray, xr.DataArray, float]:
+    """(low error mask, the training fit quantity, its low-error level)."""
+    if spec.mse_threshold is not None:
+        if "train_mse" not in ds:
+            raise ValueError("mse_threshold was given but the dataset has no 'train_mse'")
+        level = float(spec.mse_threshold if spec.fit_threshold is None else spec.fit_threshold)
+        mse = ds["train_mse"]
+        return mse <= level, mse, level
+    if "train_accuracy" in ds:
+        level = float(spec.threshold if spec.fit_threshold is None else spec.fit_threshold)
+        acc = ds["train_accuracy"]
+        return acc >= level, 1.0 - acc, 1.0 - level
+    raise ValueError("regions need 'train_accuracy' (or 'train_mse' with mse_threshold)")
+
+
+def _final(da: xr.DataArray) -> xr.DataArray:
+    """The last finite value of each curve along ``step`` (NaN where none)."""
+
+    def last(values: np.ndarray) -> float:
+        finite = values[np.isfinite(values)]
+        return float(finite[-1]) if finite.size else np.nan
+
+    return xr.apply_ufunc(last, da.astype(float), input_core_dims=[["step"]], vectorize=True)
+
+
+def _references(ds: xr.Dataset, spec: RegionSpec, keeps: xr.DataArray,
+                groups: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray, list[str]]:
+    """The reference complexity and the complexity scale of every run, and notes."""
+    ok = ds["status"] == "ok"
+    final = _final(ds["complexity"]).where(ok)
+    per_run = final.median("seed", skipna=True) if final.sizes["seed"] else final
+    runs = ds["run"].values
+    reference = np.full(runs.size, np.nan)
+    scale = np.full(runs.size, "log", dtype=object)
+    notes: list[str] = []
+    for g in dict.fromkeys(groups.values.tolist()):
+        members = groups.values == g
+        values = ds["complexity"].isel(run=np.flatnonzero(members)).values
+        finite = values[np.isfinite(values)]
+        if not finite.size or not np.any(finite != 0):
+            notes.append(f"{g}: no complexity term (the complexity is never non-zero), so "
+                         "it has no regions")
+            continue
+        if np.any(finite <= 0):
+            scale[members] = "linear"
+        ref = spec.reference
+        if isinstance(ref, str):
+            candidates = per_run.values[members & keeps.values]
+            candidates = candidates[np.isfinite(candidates)]
+            if candidates.size:
+                reference[members] = candidates.min()
+            else:
+                notes.append(f"{g}: no run keeps its complexity term, so there is no "
+                             "reference complexity and no region (analyse it beside its "
+                             "full study)")
+        elif isinstance(ref, Mapping):
+            chosen = np.ones(runs.size, dtype=bool)
+            for key, value in ref.items():
+                if key not in ds.coords:
+                    raise ValueError(f"reference names {key!r}, which is not a swept "
+                                     f"coordinate (coordinates: {sorted(map(str, ds.coords))})")
+                chosen &= np.asarray([_same(v, value) for v in ds[key].values])
+            inside = chosen & members
+            vals = per_run.values[inside]
+            vals = vals[np.isfinite(vals)]
+            if not chosen.any():
+                raise ValueError(f"reference: no run is the sweep point {dict(ref)}")
+            if vals.size:
+                reference[members] = float(np.median(vals))
+            else:
+                notes.append(f"{g}: the sweep point {dict(ref)} is not in this group")
+        else:
+            reference[members] = float(ref)
+    bad = (scale == "log") & np.isfinite(reference) & (reference <= 0)
+    if bad.any():
+        raise ValueError(f"a reference complexity of {reference[bad][0]:g} cannot be used on "
+                         "a log scale: give a positive reference")
+    return (xr.DataArray(reference, dims="run", coords={"run": runs}),
+            xr.DataArray(scale.astype(str), dims="run", coords={"run": runs}), notes)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float | np.number) and isinstance(b, int | float):
+        return bool(np.isclose(float(a), float(b)))
+    return str(a) == str(b)
+
+
+def region_codes(low_error: xr.DataArray, low_complexity: xr.DataArray,
+                 measured: xr.DataArray) -> xr.DataArray:
+    """Integer region codes from the two tests (``-1`` where nothing was measured).
+
+    Examples
+    --------
+    >>> e = xr.DataArray([True, True, False, False])
+    >>> c = xr.DataArray([False, True, False, True])
+    >>> region_codes(e, c, xr.DataArray([True, True, True, False])).values.tolist()
+    [2, 3, 0, -1]
+    """
+    code = 2 * low_error.astype(np.int8) + low_complexity.astype(np.int8)
+    code = code.where(measured, NO_REGION).astype(np.int8)
+    code.attrs = {
+        "flag_values": np.asarray(list(REGION_CODES.values()), dtype=np.int8),
+        "flag_meanings": " ".join(REGION_CODES),
+        "missing_value": np.int8(NO_REGION),
+        "long_name": "region of the error-complexity plane",
+        "description": "HEHC/HELC/LEHC/LELC from the training fit criterion and the "
+                       "complexity against the reference; -1: no measurement or no reference",
+    }
+    return code.rename("region")
+
+
+def _passage(steps: np.ndarray, codes: np.ndarray, objective: np.ndarray,
+             total: float) -> dict[str, float]:
+    """The per-seed LEHC quantities of one curve of region codes."""
+    out = {name: np.nan for name in ("lehc_entry", "lehc_exit", "lag", "loss_rise")}
+    keep = codes >= 0
+    s, c, obj = steps[keep].astype(float), codes[keep], objective[keep]
+    widths = np.diff(np.append(s, max(total, s[-1]) if s.size else total))
+    in_lehc = c == LEHC
+    out["lehc_dwell"] = float(widths[in_lehc].sum()) if s.size else np.nan
+    out["lehc_fraction"] = out["lehc_dwell"] / total if total > 0 else np.nan
+    starts = np.flatnonzero(in_lehc & ~np.concatenate([[False], in_lehc[:-1]]))
+    out["reentries"] = float(max(starts.size - 1, 0)) if s.size else np.nan
+    lelc = np.flatnonzero(c == LELC)
+    out["reached_lelc"] = bool(lelc.size)
+    out["passed_lehc"] = False
+    if starts.size:
+        entry = starts[0]
+        out["lehc_entry"] = s[entry]
+        after = lelc[lelc > entry]
+        if after.size:
+            exit_ = after[0]
+            out["lehc_exit"] = s[exit_]
+            out["passed_lehc"] = bool(lelc[0] > entry)
+            path = obj[entry:exit_ + 1]
+            path = path[np.isfinite(path)]
+            finite = obj[np.isfinite(obj)]
+            span = float(finite.max() - finite.min()) if finite.size else np.nan
+            if path.size and span > 0:
+                out["loss_rise"] = float(np.max(path - np.minimum.accumulate(path)) / span)
+            elif path.size:
+                out["loss_rise"] = 0.0
+    return out
+
+
+def regions(ds: xr.Dataset, spec: RegionSpec | None = None, *,
+            references: Mapping[str, float] | None = None,
+            fit_onsets: bool = True) -> xr.Dataset:
+    """Regions of every logged step, and the LEHC passage of every run and seed.
+
+    Parameters
+    ----------
+    ds
+        A study dataset (dims ``run``, ``seed``, ``step``) or a single trajectory.
+    spec
+        The definitions (default :class:`RegionSpec`); see the module's docstring.
+    references
+        Reference complexities by group, replacing the spec's rule for those groups
+        (:func:`pooled_references` computes them over several studies at once).
+    fit_onsets
+        Whether to fit the erf onsets (``train_onset_fit``, ...) when the gap does not
+        need them; a sensitivity grid skips them.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``region`` (int8 codes on ``run``, ``seed``, ``step`` with CF ``flag_values`` and
+        ``flag_meanings``: 0 HEHC, 1 HELC, 2 LEHC, 3 LELC, -1 none), ``fit_error`` (the
+        training quantity of the low-error test: ``1 - train_accuracy`` or ``train_mse``)
+        and ``complexity`` on the same dims; per run ``group``, ``reference``,
+        ``low_error_level`` (``fit_error`` at or below it is low), ``low_complexity_level``
+        (complexity at or below it is low), ``complexity_scale`` and ``keeps_complexity``;
+        per run and seed the quantities of the module's docstring, ``status``, and the
+        fitted onsets ``train_onset_fit``, ``val_onset_fit`` and ``val_sharpness``. The
+        swept coordinates of ``ds`` are kept. Attributes record the definitions used.
+
+    Raises
+    ------
+    ValueError
+        If the dataset has no training fit quantity, or the reference names no run.
+
+    Examples
+    --------
+    >>> reg = regions(passage_example())
+    >>> reg["region"].sel(run="full", seed=0).values.tolist()  # steps 0, 1, 10, 100
+    [0, 0, 2, 3]
+    >>> reg["region"].sel(run="ablation", seed=0).values.tolist()
+    [0, 0, 2, 2]
+    >>> reg["lehc_entry"].sel(seed=0).values.tolist(), reg["lehc_exit"].sel(seed=0).values.tolist()
+    ([10.0, 10.0], [100.0, nan])
+    >>> reg["passed_lehc"].sel(seed=0).values.tolist(), reg["lag"].sel(seed=0).values.tolist()
+    ([True, False], [0.0, nan])
+    """
+    spec = spec or RegionSpec()
+    ds = _as_study(ds)
+    groups = ds[spec.reference_group] if spec.reference_group in ds else xr.full_like(
+        ds["run"], "all", dtype=object)
+    groups = xr.DataArray(np.asarray([str(g) for g in groups.values]), dims="run",
+                          coords={"run": ds["run"].values})
+    keeps = keeps_complexity(ds)
+    low_error, fit_error, error_level = _low_error(ds, spec)
+    reference, scale, notes = _references(ds, spec, keeps, groups)
+    for g, value in (references or {}).items():
+        reference = xr.where(groups == g, float(value), reference)
+    if references:
+        notes = [n for n in notes if n.split(":")[0] not in references]
+    complexity = ds["complexity"]
+    linear = scale == "linear"
+    bound = xr.where(linear, reference + spec.tolerance, reference * np.exp(spec.tolerance))
+    low_complexity = complexity <= bound
+    measured = (complexity.notnull() & fit_error.notnull() & reference.notnull()
+                & ds["objective"].notnull())
+    code = region_codes(low_error, low_complexity, measured)
+    code = code.transpose("run", "seed", "step")
+
+    gap = grokking_gap(ds, spec.threshold, mse_threshold=spec.mse_threshold)
+    metric = gap.attrs["metric"]
+    fitting = metric == "accuracy" and (fit_onsets or spec.onset == "fit")
+    fit_train = fitted_onset(ds[f"train_{metric}"]) if fitting else None
+    fit_val = fitted_onset(ds[f"val_{metric}"]) if fitting else None
+    if spec.onset == "fit":
+        if fit_train is None or fit_val is None:
+            raise ValueError("the fitted onset needs accuracy curves (not MSE)")
+        train_onset, val_onset = fit_train["onset"], fit_val["onset"]
+    else:
+        train_onset = gap["train_onset"].where(gap["train_crossed"]).astype(float)
+        val_onset = gap["val_onset"].where(gap["val_crossed"]).astype(float)
+    train_onset = train_onset.transpose("run", "seed")
+    val_onset = val_onset.transpose("run", "seed")
+
+    totals = total_steps(ds)
+    total = (totals.values.astype(float) if isinstance(totals, xr.DataArray)
+             else np.full(ds.sizes["run"], float(totals)))
+    status = ds["status"].transpose("run", "seed").values.astype(str)
+    steps = ds["step"].values
+    objective = ds["objective"].transpose("run", "seed", "step").values
+    codes = code.values
+    shape = (ds.sizes["run"], ds.sizes["seed"])
+    per = {name: np.full(shape, np.nan) for name in PER_SEED}
+    for name in ("passed_lehc", "reached_lelc", "grokked"):
+        per[name] = np.zeros(shape, dtype=bool)
+    per["train_onset"], per["val_onset"] = train_onset.values, val_onset.values
+    per["gap"] = per["val_onset"] - per["train_onset"]
+    for r in range(shape[0]):
+        for k in range(shape[1]):
+            t_on, v_on = per["train_onset"][r, k], per["val_onset"][r, k]
+            per["grokked"][r, k] = bool(np.isfinite(t_on) and np.isfinite(v_on) and v_on > t_on)
+            if status[r, k] == "failed" or not (codes[r, k] >= 0).any():
+                continue
+            found = _passage(steps, codes[r, k], objective[r, k], total[r])
+            for name, value in found.items():
+                per[name][r, k] = value
+            exit_ = per["lehc_exit"][r, k]
+            per["lag"][r, k] = v_on - exit_ if np.isfinite(exit_) else np.nan
+            g = per["gap"][r, k]
+            if np.isfinite(g) and g > 0:
+                per["lag_over_gap"][r, k] = per["lag"][r, k] / g
+
+    coords = {"run": ds["run"].values, "seed": ds["seed"].values}
+    out = xr.Dataset(
+        {name: (("run", "seed"), values) for name, values in per.items()}, coords=coords)
+    out["region"] = code
+    out["fit_error"] = fit_error.transpose("run", "seed", "step")
+    out["complexity"] = complexity.transpose("run", "seed", "step")
+    out["status"] = (("run", "seed"), status)
+    out["group"] = groups
+    out["reference"] = reference
+    out["low_error_level"] = ("run", np.full(shape[0], error_level))
+    out["low_complexity_level"] = bound
+    out["complexity_scale"] = scale
+    out["keeps_complexity"] = keeps
+    if fit_train is not None and fit_val is not None:
+        out["train_onset_fit"] = fit_train["onset"].transpose("run", "seed")
+        out["val_onset_fit"] = fit_val["onset"].transpose("run", "seed")
+        out["val_sharpness"] = fit_val["sharpness"].transpose("run", "seed")
+    swept = {name: ds[name] for name, c in ds.coords.items()
+             if c.dims == ("run",) and name != "run"}
+    out = out.assign_coords(swept)
+    if "step" in ds.coords:
+        out = out.assign_coords(step=ds["step"].values)
+    for name in ("train_onset", "val_onset", "gap", "lehc_entry", "lehc_exit", "lehc_dwell",
+                 "lag"):
+        out[name].attrs["units"] = "steps"
+    out.attrs = {
+        "tolerance": float(spec.tolerance),
+        "reference_rule": spec.describe(),
+        "reference_group": spec.reference_group,
+        "fit_metric": metric,
+        "fit_threshold": error_level if metric == "mse" else 1.0 - error_level,
+        "val_threshold": float(gap.attrs["threshold"]),
+        "onset": spec.onset,
+        "notes": json.dumps(notes),
+    }
+    if "sweep_shown" in ds.attrs:
+        out.attrs["sweep_shown"] = ds.attrs["sweep_shown"]
+    return out
+
+
+def pooled_references(datasets: Sequence[xr.Dataset],
+                      spec: RegionSpec | None = None) -> dict[str, float]:
+    """Reference complexities by group, computed over several studies together.
+
+    An ablation study has no run that keeps its complexity term; analysed beside its full
+    study, it gets the full study's reference. With a numeric reference every group gets
+    that number; with a sweep point, the groups that contain it.
+
+    Examples
+    --------
+    >>> full_and_ablation = passage_example()
+    >>> ablation = full_and_ablation.sel(run=["ablation"])
+    >>> pooled_references([full_and_ablation.sel(run=["full"]), ablation])
+    {'example': 1.0}
+    """
+    spec = spec or RegionSpec()
+    found: dict[str, list[float]] = {}
+    for ds in datasets:
+        ds = _as_study(ds)
+        groups = ds[spec.reference_group] if spec.reference_group in ds else xr.full_like(
+            ds["run"], "all", dtype=object)
+        groups = xr.DataArray(np.asarray([str(g) for g in groups.values]), dims="run",
+                              coords={"run": ds["run"].values})
+        try:
+            reference, _, _ = _references(ds, spec, keeps_complexity(ds), groups)
+        except ValueError:
+            if isinstance(spec.reference, Mapping):  # the point lives in another study
+                continue
+            raise
+        for g, value in zip(groups.values, reference.values, strict=True):
+            if np.isfinite(value):
+                found.setdefault(str(g), []).append(float(value))
+    return {g: min(values) for g, values in found.items()}  # lowest_final: the lowest
+
+
+def regions_table(reg: xr.Dataset) -> pd.DataFrame:
+    """The per-seed quantities of :func:`regions` as a table (the ``regions.csv`` columns).
+
+    Parameters
+    ----------
+    reg
+        The output of :func:`regions`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run and seed: ``run``, ``seed``, the swept values, ``train_onset``,
+        ``val_onset``, ``gap``, ``lehc_entry``, ``lehc_exit``, ``lehc_dwell``,
+        ``lehc_fraction``, ``reentries``, ``passed_lehc``, ``lag``, ``lag_over_gap``,
+        ``loss_rise``, ``status``, then ``group``, ``grokked``, ``reached_lelc``,
+        ``keeps_complexity``, ``reference``, ``tolerance``, ``complexity_scale`` and the
+        fitted onsets where measured. Missing values are NaN (empty in a CSV).
+
+    Examples
+    --------
+    >>> table = regions_table(regions(passage_example()))
+    >>> print(table[["run", "seed", "lehc_exit", "lehc_dwell", "passed_lehc"]].to_string())
+            run  seed  lehc_exit  lehc_dwell  passed_lehc
+    0      full     0      100.0        90.0         True
+    1      full     1      100.0        90.0         True
+    2  ablation     0        NaN        90.0        False
+    3  ablation     1        NaN        90.0        False
+    """
+    swept = [str(n) for n, c in reg.coords.items() if c.dims == ("run",) and n != "run"]
+    if "sweep_shown" in reg.attrs:  # labels stand for the whole tables they replace
+        swept = [n for n in json.loads(reg.attrs["sweep_shown"]) if n in swept]
+    rows = []
+    for r, run in enumerate(reg["run"].values):
+        for k, seed in enumerate(reg["seed"].values):
+            row: dict[str, Any] = {"run": str(run), "seed": int(seed)}
+            for name in swept:
+                row[name] = reg[name].values[r]
+            for name in ("train_onset", "val_onset", "gap", "lehc_entry", "lehc_exit",
+                         "lehc_dwell", "lehc_fraction", "reentries", "passed_lehc", "lag",
+                         "lag_over_gap", "loss_rise"):
+                row[name] = reg[name].values[r, k]
+            row["status"] = str(reg["status"].values[r, k])
+            row["group"] = str(reg["group"].values[r])
+            row["grokked"] = bool(reg["grokked"].values[r, k])
+            row["reached_lelc"] = bool(reg["reached_lelc"].values[r, k])
+            row["keeps_complexity"] = bool(reg["keeps_complexity"].values[r])
+            row["reference"] = float(reg["reference"].values[r])
+            row["tolerance"] = float(reg.attrs["tolerance"])
+            row["complexity_scale"] = str(reg["complexity_scale"].values[r])
+            for name in ("train_onset_fit", "val_onset_fit", "val_sharpness"):
+                if name in reg:
+                    row[name] = reg[name].values[r, k]
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.attrs = dict(reg.attrs)
+    return frame
+
+
+def sensitivity_grid(spec: RegionSpec, tolerances: Sequence[float] | None = None,
+                     thresholds: Sequence[float] | None = None) -> list[RegionSpec]:
+    """The region definitions of a sensitivity analysis: tolerances times fit thresholds.
+
+    By default the tolerance is halved and doubled, and the fit threshold is moved to
+    0.9 and 0.99 (accuracy) or halved and doubled (MSE); the definition in force is
+    always one of the cells.
+
+    Examples
+    --------
+    >>> len(sensitivity_grid(RegionSpec()))
+    9
+    """
+    tolerances = list(tolerances) if tolerances else [spec.tolerance / 2, spec.tolerance,
+                                                      spec.tolerance * 2]
+    if spec.mse_threshold is not None:
+        base = spec.mse_threshold if spec.fit_threshold is None else spec.fit_threshold
+        levels = list(thresholds) if thresholds else [base / 2, base, base * 2]
+    else:
+        base = spec.threshold if spec.fit_threshold is None else spec.fit_threshold
+        levels = list(thresholds) if thresholds else sorted({0.9, base, 0.99})
+    return [replace(spec, tolerance=t, fit_threshold=a) for t in tolerances for a in levels]
