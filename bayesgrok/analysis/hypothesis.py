@@ -22,7 +22,7 @@ The **verdict** applies criteria that a study states before it is run
 seeds or when a criterion in force cannot be evaluated (no interval, no exit, no
 ablation); ``not supported`` when any criterion in force fails; ``supported`` when all
 hold. Counter-examples (a seed that groks without passing LEHC first; a seed that passes
-LEHC and never groks; an ablation seed that reaches LELC) are listed by run and seed.
+LEHC and never generalises; an ablation seed that reaches LELC) are listed by run and seed.
 """
 
 from __future__ import annotations
@@ -239,8 +239,9 @@ def counterexamples(tables: pd.DataFrame | Sequence[pd.DataFrame], *,
     """Seeds that contradict the hypothesis, by run and seed.
 
     ``grokked without passing LEHC`` (a grokked seed of a run that keeps its complexity
-    term, with ``passed_lehc`` false), ``passed LEHC, never grokked``, and ``ablation
-    reached LELC`` (an ok seed of a run without its complexity term).
+    term, with ``passed_lehc`` false), ``passed LEHC, never generalised`` (validation never
+    crossed), and ``ablation reached LELC`` (an ok seed of a run without its complexity
+    term).
 
     Examples
     --------
@@ -248,12 +249,12 @@ def counterexamples(tables: pd.DataFrame | Sequence[pd.DataFrame], *,
     >>> rows = pd.DataFrame({"group": "g", "run": ["a", "a", "b"], "seed": [0, 1, 0],
     ...     "status": "ok", "keeps_complexity": [True, True, False],
     ...     "grokked": [True, False, False], "passed_lehc": [False, True, False],
-    ...     "reached_lelc": [False, True, True]})
+    ...     "reached_lelc": [False, True, True], "val_onset": [9.0, None, None]})
     >>> print(counterexamples(rows)[["run", "seed", "kind"]].to_string(index=False))
-    run  seed                         kind
-      a     0 grokked without passing LEHC
-      a     1   passed LEHC, never grokked
-      b     0        ablation reached LELC
+    run  seed                           kind
+      a     0   grokked without passing LEHC
+      a     1 passed LEHC, never generalised
+      b     0          ablation reached LELC
     """
     pooled = _pooled(tables)
     ok = pooled["status"].astype(str) == "ok"
@@ -262,7 +263,8 @@ def counterexamples(tables: pd.DataFrame | Sequence[pd.DataFrame], *,
     passed = pooled["passed_lehc"].astype(bool)
     kinds = pd.Series("", index=pooled.index, dtype=object)
     kinds[ok & keeps & grokked & ~passed] = "grokked without passing LEHC"
-    kinds[ok & keeps & ~grokked & passed] = "passed LEHC, never grokked"
+    never = ~np.isfinite(pooled["val_onset"].astype(float)) if "val_onset" in pooled else True
+    kinds[ok & keeps & ~grokked & passed & never] = "passed LEHC, never generalised"
     kinds[ok & ~keeps & pooled["reached_lelc"].astype(bool)] = "ablation reached LELC"
     picked = pooled[kinds != ""].assign(kind=kinds[kinds != ""])
     leading = [c for c in ("study", group, "run", "seed", "kind") if c in picked.columns]
