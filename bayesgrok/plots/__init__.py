@@ -9,8 +9,10 @@ from bayesgrok.plots.concealment import plot_concealment
 from bayesgrok.plots.curves import plot_accuracy
 from bayesgrok.plots.error_complexity import plot_error_complexity
 from bayesgrok.plots.prediction import plot_prediction, plot_timeliness
+from bayesgrok.plots.regions import plot_dwell_gap, plot_region_paths, plot_region_timeline
 from bayesgrok.plots.stages import plot_stages
 from bayesgrok.plots.terms import plot_terms
 
-__all__ = ["plot_accuracy", "plot_concealment", "plot_error_complexity", "plot_prediction",
-           "plot_stages", "plot_terms", "plot_timeliness"]
+__all__ = ["plot_accuracy", "plot_concealment", "plot_dwell_gap", "plot_error_complexity",
+           "plot_prediction", "plot_region_paths", "plot_region_timeline", "plot_stages",
+           "plot_terms", "plot_timeliness"]

@@ -88,13 +88,29 @@ def test_error_complexity_one_line_per_run_and_seed(tmp_path):
     ax = fig.axes[0]
     assert len(ax.get_lines()) == 3 * 2
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
-    assert fig.axes[1].get_ylabel() == "grokking gap (steps)"
-    # Lines are coloured by gap: runs with different gaps get different colours.
+    assert len(fig.axes) == 1  # one family: one panel
+    # Lines are coloured by run, and the legend names the runs by their swept values.
     colours = [to_rgba(line.get_color()) for line in ax.get_lines()]
-    assert colours[0] == colours[1]  # run a, both seeds: same gap
+    assert colours[0] == colours[1]  # run a, both seeds
     assert colours[0] != colours[2] != colours[4]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "lr=0.1, wd=0", "lr=0.2, wd=0.01", "lr=0.3, wd=0.1"]
     # One start dot per line.
     assert sum(len(c.get_offsets()) for c in ax.collections) == 6
+
+
+def test_error_complexity_one_panel_per_family_and_dashed_non_generalising():
+    runs = {"a": run_with(10), "b": run_with(10_000), "c": run_with(100)}
+    runs["c"].attrs["family"] = "gp"
+    study = combine(runs, {"lr": [0.1, 0.2, 0.3]})
+    fig = plot_error_complexity(study)
+    assert [ax.get_title() for ax in fig.axes] == ["example", "gp"]
+    first, second = fig.axes
+    assert len(first.get_lines()) == 4 and len(second.get_lines()) == 2
+    # Run b never generalises (its validation jump lies beyond the last step): dashed.
+    styles = [line.get_linestyle() for line in first.get_lines()]
+    assert styles == ["-", "-", "--", "--"]
+    assert [t.get_text() for t in second.get_legend().get_texts()] == ["lr=0.3"]
 
 
 def test_error_complexity_single_run_and_masking():
