@@ -328,6 +328,9 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     """
     path = Path(path)
     raw = load_toml(path)
+    if "suite" in raw:
+        raise StudyError(str(path), "suite", "this file is a suite of studies, not a study: "
+                         "run it with 'bayesgrok run' (bayesgrok.study.suite.run_suite)")
     spec = parse_study(raw, path)
     grid, zipped = spec.sweep.grid, spec.sweep.zip
     both = set(grid) & set(zipped)

@@ -214,6 +214,63 @@ class RobustnessSpec(BaseModel):
     axis: Literal["log", "linear"] = "log"
 
 
+class RegionsSpec(BaseModel):
+    """``[regions]``: how LEHC and LELC are defined (:mod:`bayesgrok.analysis.regions`).
+
+    ``reference`` is ``"lowest_final"`` (default: the lowest final complexity among the
+    runs of each ``reference_group`` that keep their complexity term), a number, or a
+    sweep point (``{ "label.start" = "C" }``: swept keys and their values) whose final
+    complexity is the reference. ``tolerance`` is in natural-log units (``ln 2``: a
+    factor of two). ``onset`` chooses the onset of the gap: ``"threshold"`` or the erf
+    ``"fit"``. The sensitivity grid (``regions_sensitivity.csv``) uses
+    ``sensitivity_tolerances`` and ``sensitivity_thresholds`` (levels of the low-error
+    test), by default half and twice the tolerance and 0.9, the threshold and 0.99.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    tolerance: float = Field(0.6931471805599453, ge=0, allow_inf_nan=False)
+    reference: float | Literal["lowest_final"] | dict[str, Any] = "lowest_final"
+    reference_group: str = "family"
+    onset: Literal["threshold", "fit"] = "threshold"
+    sensitivity_tolerances: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = \
+        None
+    sensitivity_thresholds: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] | None = \
+        None
+
+    @field_validator("reference", mode="before")
+    @classmethod
+    def _reference(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("give 'lowest_final', a number or a sweep point table")
+        if isinstance(value, dict) and not value:
+            raise ValueError("a sweep point needs at least one swept key")
+        return value
+
+
+class HypothesisSpec(BaseModel):
+    """``[hypothesis]``: the groups of the hypothesis test and the criteria of its verdict,
+    stated before the study is run (:mod:`bayesgrok.analysis.hypothesis`).
+
+    ``group`` is ``"family"`` or a swept key. ``criteria`` lists the criteria in force
+    (``passed_lehc``, ``exit_before_onset``, ``dwell_tracks_gap``,
+    ``ablation_stays_out``); the other keys are their levels.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: str = "family"
+    criteria: list[Literal["passed_lehc", "exit_before_onset", "dwell_tracks_gap",
+                           "ablation_stays_out"]] = Field(
+        default_factory=lambda: ["passed_lehc", "exit_before_onset", "dwell_tracks_gap",
+                                 "ablation_stays_out"])
+    min_grokked: PositiveInt = 3
+    min_passed_fraction: float = Field(0.8, ge=0, le=1)
+    max_p: float = Field(0.05, gt=0, le=1)
+    min_rho_low: float = Field(0.0, ge=-1, le=1)
+    max_ablation_lelc: float = Field(0.2, ge=0, le=1)
+
+
 class StudySpec(BaseModel):
     """A whole study file."""
 
@@ -230,6 +287,8 @@ class StudySpec(BaseModel):
     landscape: LandscapeSpec | None = None
     concealment: ConcealmentSpec | None = None
     robustness: RobustnessSpec | None = None
+    regions: RegionsSpec = Field(default_factory=RegionsSpec)
+    hypothesis: HypothesisSpec = Field(default_factory=HypothesisSpec)
 
     @model_validator(mode="before")
     @classmethod
@@ -321,7 +380,36 @@ def parse_study(raw: dict[str, Any], path: str | os.PathLike[str]) -> StudySpec:
     except ValidationError as exc:
         raise pydantic_error(path, exc) from None
     check_concealment(spec, path)
+    check_regions(spec, path)
     return spec
+
+
+def check_regions(spec: StudySpec, path: str | os.PathLike[str]) -> None:
+    """Refuse a ``[regions]`` sweep point or a ``[hypothesis]`` group that is not swept.
+
+    Examples
+    --------
+    >>> parse_study({"name": "x", "task": {"name": "t"}, "model": {"family": "linear"},
+    ...              "search": {"steps": 5}, "regions": {"reference": {"label.start": "C"}}},
+    ...             "s.toml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bayesgrok.study.errors.StudyError: s.toml: regions.reference.label.start = 'C': ...
+    """
+    swept = {**spec.sweep.grid, **spec.sweep.zip}
+    reference = spec.regions.reference
+    if isinstance(reference, dict):
+        for key, value in reference.items():
+            if key not in swept:
+                raise StudyError(str(path), f"regions.reference.{key}", "must name a swept "
+                                 f"key of [sweep] (swept: {', '.join(swept) or 'none'})", value)
+            if not any(value == v for v in swept[key]):
+                raise StudyError(str(path), f"regions.reference.{key}", "is not one of the "
+                                 f"swept values {swept[key]}", value)
+    group = spec.hypothesis.group
+    if group != "family" and group not in swept:
+        raise StudyError(str(path), "hypothesis.group", "must be 'family' or a swept key of "
+                         f"[sweep] (swept: {', '.join(swept) or 'none'})", group)
 
 
 def check_concealment(spec: StudySpec, path: str | os.PathLike[str]) -> None:

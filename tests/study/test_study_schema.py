@@ -5,12 +5,21 @@ import pytest
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.resolve import load_study
 from bayesgrok.study.schema import studies_dir
+from bayesgrok.study.suite import is_suite, load_suite
 
 
 def test_shipped_studies_resolve():
     for path in sorted(studies_dir().glob("*.toml")):
+        if is_suite(path):
+            assert all(member.runs for member in load_suite(path).members), path
+            continue
         study = load_study(path)
         assert study.runs, path
+
+
+def test_a_suite_is_not_a_study():
+    with pytest.raises(StudyError, match="is a suite"):
+        load_study(studies_dir() / "hypothesis_cross_family.toml")
 
 
 def test_sweep_expands_the_grid_and_fills_defaults(write_study):
