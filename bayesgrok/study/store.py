@@ -8,6 +8,8 @@
     <out>/runs/<run-id>.failed.json  a run that raised: error, traceback, configuration
     <out>/failures.json        runs that raised, with the error (recomputed next time)
     <out>/figures/*.png        figures
+    <out>/provenance.json      the command that made the result, when, where, what versions
+    <out>/report.html, .md     the report (bayesgrok.report), from the files above
 """
 
 from __future__ import annotations
