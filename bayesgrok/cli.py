@@ -1,4 +1,4 @@
-"""The ``bayesgrok`` command line: run, show and plot studies; list what ships.
+"""The ``bayesgrok`` command line: run, show, plot and report studies; list what ships.
 
 Bad input of any kind prints one message naming the file, the key and the value, exits
 with status 2 and writes nothing.
@@ -7,6 +7,7 @@ with status 2 and writes nothing.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -72,12 +73,20 @@ def run(
         _fail(f"--retries = {retries}: must be at least 0")
     chosen = (DaskExecutor(scheduler=scheduler, workers=workers, retries=retries)
               if executor == "dask" else LocalExecutor())
+    from bayesgrok.study.suite import is_suite, run_suite
+
+    command = shlex.join(["bayesgrok", *sys.argv[1:]])
     try:
         with RichReporter(err) as reporter:
             if executor == "dask":
                 err.print(f"executor: {chosen.describe()}")
+            if is_suite(study):
+                suite = run_suite(study, out_dir, reporter=reporter, figures=not no_figures,
+                                  executor=chosen, force=force, command=command)
+                _report_suite(suite)
+                return
             result = run_study(study, out_dir, reporter=reporter, figures=not no_figures,
-                               executor=chosen, force=force)
+                               executor=chosen, force=force, command=command)
     except StudyError as exc:
         _fail(str(exc))
         return
@@ -87,6 +96,8 @@ def run(
         f"{len(result.computed)} runs computed{recomputed}, {len(result.reused)} reused, "
         f"{len(result.failed)} failed; results in {result.out}"
     )
+    if result.report is not None:
+        err.print(f"report: {result.report} (and its Markdown twin)")
     if result.dataset is not None:
         _print_summary(result.out)
     if result.failed:
@@ -96,6 +107,73 @@ def run(
         for run_id, why in result.failed.items():
             err.print(f"[red]failed[/] {run_id}: {why}")
         raise typer.Exit(code=1)
+
+
+def _report_suite(suite) -> None:  # noqa: ANN001 - a SuiteResult
+    """Print a suite's members, its hypothesis table and its failures; exit 1 on failures."""
+    for name, member in suite.members.items():
+        err.print(f"{name}: {len(member.computed)} runs computed, {len(member.reused)} reused, "
+                  f"{len(member.failed)} failed; results in {member.out}")
+    if suite.hypothesis is not None:
+        _print_hypothesis(suite.hypothesis, f"hypothesis over {len(suite.members)} studies")
+    if suite.report is not None:
+        err.print(f"report: {suite.report} (and its Markdown twin)")
+    if suite.failed:
+        err.print(f"[red]{len(suite.failed)} runs failed[/]:")
+        for run_id, why in suite.failed.items():
+            err.print(f"[red]failed[/] {run_id}: {why}")
+        raise typer.Exit(code=1)
+
+
+def _print_hypothesis(table, title: str) -> None:  # noqa: ANN001 - a pandas DataFrame
+    columns = ["group", "seeds", "grokked", "passed_lehc_fraction", "spearman_rho", "rho_low",
+               "rho_high", "exit_before_onset", "exit_before_onset_p", "median_lag_over_gap",
+               "ablation_lelc_fraction", "verdict", "reason"]
+    view = Table(title=title)
+    for column in columns:
+        view.add_column(column.replace("_", " "), justify="left" if column in (
+            "group", "verdict", "reason") else "right")
+    for row in table.to_dict("records"):
+        view.add_row(*(_fmt(row.get(c, "")) for c in columns))
+    if not out.is_terminal:
+        out.width = max(out.width, 200)
+    out.print(view)
+
+
+@app.command()
+def hypothesis(
+    results: Annotated[list[Path], typer.Argument(help="Results folders analysed together "
+                                                  "(a study and its ablation, say).")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for regions.csv, hypothesis.csv, "
+                                  "... and figures (default: print the table only).")
+    ] = None,
+    tolerance: Annotated[
+        float | None, typer.Option("--tolerance", help="Low-complexity tolerance in "
+                                   "natural-log units (default: each study's [regions]).")
+    ] = None,
+) -> None:
+    """Test the general grokking hypothesis over several finished studies together.
+
+    Each group's reference complexity is computed over all of them, so an ablation study
+    is judged against its full study's reference.
+    """
+    from bayesgrok.study.errors import StudyError
+    from bayesgrok.study.pooled import analyse_results
+
+    if tolerance is not None and not (tolerance >= 0 and tolerance != float("inf")):
+        _fail(f"--tolerance = {tolerance}: must be a finite number >= 0")
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        _fail(f"--out = {out_dir}: exists and is not a folder")
+    paths = [_resolve_result(r) for r in results]
+    try:
+        table = analyse_results(paths, out_dir, tolerance=tolerance)
+    except StudyError as exc:
+        _fail(str(exc))
+        return
+    _print_hypothesis(table, f"hypothesis over {len(paths)} result(s)")
+    if out_dir is not None:
+        err.print(f"written to {out_dir}")
 
 
 def _resolve_result(result: Path) -> Path:
@@ -222,6 +300,26 @@ def plot(
     for written in draw_figures(ds, folder, threshold=float(ds.attrs.get("threshold", 0.95)),
                                 mse_threshold=None if mse is None else float(mse)):
         out.print(str(written))
+
+
+@app.command()
+def report(
+    result: Annotated[Path, typer.Argument(help="A results folder (the --out of 'run').")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="The report file, ending in .html or .md; its "
+                                  "twin goes beside it (default RESULT/report.html and .md).")
+    ] = None,
+) -> None:
+    """Write a result's report: one self-contained HTML page and its Markdown twin."""
+    from bayesgrok.report import ReportError, write_report
+
+    try:
+        written = write_report(result, out_file)
+    except ReportError as exc:
+        _fail(str(exc))
+        return
+    for path in written:
+        out.print(str(path), highlight=False)
 
 
 @app.command("list")

@@ -2,14 +2,16 @@
 
 :func:`run_study` resolves a study file (any bad input stops it before anything is
 written), runs each missing run with the engine its family names, and writes the run
-files, ``study.nc``, ``summary.csv`` and figures. Finished runs on disk are reused, so a
-study stopped midway computes only what is missing when run again.
+files, ``study.nc``, ``summary.csv``, figures, ``provenance.json`` and the report.
+Finished runs on disk are reused, so a study stopped midway computes only what is missing
+when run again.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,6 +23,8 @@ from bayesgrok.search import engine_for
 from bayesgrok.study import store
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.executors import Executor, LocalExecutor, RunOutcome, wait_for
+from bayesgrok.study.provenance import write_provenance
+from bayesgrok.study.regions_outputs import write_regions
 from bayesgrok.study.resolve import RunSpec, Study, load_study
 
 
@@ -66,6 +70,7 @@ class StudyResult:
     reused: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     recomputed: list[str] = field(default_factory=list)
+    report: Path | None = None
 
 
 def execute(run: RunSpec, reporter: Reporter | None = None) -> xr.Dataset:
@@ -123,6 +128,8 @@ def run_study(
     figures: bool = True,
     executor: Executor | None = None,
     force: bool = False,
+    command: str | None = None,
+    report: bool = True,
 ) -> StudyResult:
     """Run the study file ``path``, writing its results under ``out``.
 
@@ -147,6 +154,15 @@ def run_study(
     force
         Recompute (and overwrite) finished runs whose file was made from a different
         configuration, instead of refusing.
+    command
+        The command line that asked for this run, recorded in ``provenance.json`` (with
+        the start and finish times, host, Python and bayesgrok versions) once the outputs
+        are written; ``None`` when called from Python (the report then shows the
+        equivalent ``bayesgrok run`` command, marked as reconstructed).
+    report
+        Write the report (``report.html`` and ``report.md``, see
+        :func:`bayesgrok.report.write_report`) at the end. It is written with or without
+        ``figures`` (without them it simply has none), whenever ``study.nc`` was written.
 
     Raises
     ------
@@ -162,6 +178,7 @@ def run_study(
     >>> (res.out / "study.nc").is_file()
     True
     """
+    started = datetime.now(UTC)
     study = load_study(path)
     out = Path(out) if out is not None else Path("results") / study.spec.name
     reporter = reporter or SilentReporter()
@@ -210,6 +227,12 @@ def run_study(
     write_outputs(study, out, finished, result.failed, figures=figures, tracebacks=tracebacks)
     if finished or result.failed:
         result.dataset = trajectory.read(out / "study.nc", study=True)
+    write_provenance(out, command, started, computed=len(result.computed),
+                     reused=len(result.reused), failed=len(result.failed))
+    if report and (out / "study.nc").is_file():
+        from bayesgrok.report import write_report
+
+        result.report = write_report(out, dataset=result.dataset)[0]
     return result
 
 
@@ -297,6 +320,7 @@ def write_outputs(
         write_stages(ds, out, figures=figures)
     if study.spec.robustness is not None:
         write_robustness(study, ds, out, figures=figures)
+    write_regions(study, ds, out, figures=figures)
     if figures:
         for run in study.runs:
             if run.run_id in finished:
