@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,8 +186,10 @@ def run_suite(
     StudyError
         On bad input in the suite or any member, before anything runs.
     """
+    from bayesgrok.study.provenance import write_provenance
     from bayesgrok.study.runner import run_study
 
+    started = datetime.now(UTC)
     suite = load_suite(path)
     out = Path(out) if out is not None else Path("results") / suite.spec.name
     result = SuiteResult(out=out)
@@ -195,10 +198,10 @@ def run_suite(
             member.path, out / member.spec.name, figures=figures, command=command,
             **run_options)
     result.hypothesis = write_suite_analysis(suite, out, figures=figures)
-    try:
-        from bayesgrok.report import write_report
-    except ImportError:  # pragma: no cover - the report package ships with bayesgrok
-        return result
+    write_provenance(out, command, started, members=list(result.members),
+                     failed=len(result.failed))
+    from bayesgrok.report import write_report
+
     result.report = write_report(out)[0]
     return result
 
