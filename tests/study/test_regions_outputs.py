@@ -44,7 +44,7 @@ def test_hypothesis_command_pools_a_study_and_its_ablation(write_study, tmp_path
     run_study(full, tmp_path / "full", figures=False, report=False)
     run_study(ablation, tmp_path / "ablation", figures=False, report=False)
     alone = pd.read_csv(tmp_path / "ablation" / "regions.csv")
-    assert alone["lehc_entry"].isna().all()  # no run keeps its complexity: no reference
+    assert alone["lehc_dwell"].isna().all()  # no run keeps its complexity: no regions
     out = tmp_path / "pooled"
     result = runner.invoke(app, ["hypothesis", str(tmp_path / "full"),
                                  str(tmp_path / "ablation"), "--out", str(out)])
@@ -53,7 +53,7 @@ def test_hypothesis_command_pools_a_study_and_its_ablation(write_study, tmp_path
     pooled = pd.read_csv(out / "regions.csv")
     assert sorted(set(pooled["study"])) == ["ablation", "full"]
     assert pooled["reference"].nunique() == 1  # the full study's reference for both
-    assert pooled.loc[pooled["study"] == "ablation", "lehc_entry"].notna().all()
+    assert pooled.loc[pooled["study"] == "ablation", "lehc_dwell"].notna().all()
     assert (out / "figures" / "regions_paths.png").is_file()
 
 
