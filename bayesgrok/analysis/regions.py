@@ -188,7 +188,8 @@ def keeps_complexity(ds: xr.Dataset) -> xr.DataArray:
 
     True when the model's ``complexity_weight`` is non-zero, or the optimizer has a
     non-zero ``weight_decay`` (the PyTorch families, whose squared weight norm is their
-    complexity, decay it in the optimizer), or the run sampled a posterior (NUTS always
+    complexity, decay it in the optimizer; AdamW without a ``weight_decay`` uses its
+    non-zero default), or the run sampled a posterior (NUTS always
     keeps the prior).
 
     Parameters
@@ -214,7 +215,9 @@ def keeps_complexity(ds: xr.Dataset) -> xr.DataArray:
         search = config.get("search", {}) or {}
         if search.get("method") == "nuts":
             return True
-        decay = (search.get("optimizer_args") or {}).get("weight_decay", 0.0)
+        optimizer = str(search.get("optimizer", "")).lower()
+        default = 0.01 if optimizer == "adamw" else 0.0  # AdamW decays unless told not to
+        decay = (search.get("optimizer_args") or {}).get("weight_decay", default)
         weight = model.get("complexity_weight", 1.0)
         return bool(float(weight or 0.0) != 0.0 or float(decay or 0.0) != 0.0)
 

@@ -190,11 +190,13 @@ def test_keeps_complexity_reads_weight_and_optimizer_decay():
                          ("decay", {"model": {"complexity_weight": 0.0},
                                     "search": {"optimizer_args": {"weight_decay": 0.01}}}),
                          ("nodecay", {"model": {"complexity_weight": 0.0},
-                                      "search": {"optimizer_args": {"weight_decay": 0.0}}})):
+                                      "search": {"optimizer_args": {"weight_decay": 0.0}}}),
+                         ("adamw", {"model": {"complexity_weight": 0.0},
+                                    "search": {"optimizer": "adamw", "optimizer_args": {}}})):
         ds = example()
         ds.attrs["config"] = json.dumps(config)
         runs[name] = ds
-    assert keeps_complexity(combine(runs)).values.tolist() == [False, True, False]
+    assert keeps_complexity(combine(runs)).values.tolist() == [False, True, False, True]
 
 
 def test_sensitivity_grid_contains_the_definition_in_force():
