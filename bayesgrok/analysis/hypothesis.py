@@ -9,7 +9,8 @@ of :func:`bayesgrok.analysis.regions.regions_table`:
   LEHC (``passed_lehc``);
 * ``spearman_rho`` between ``lehc_dwell`` and ``gap`` over the grokked seeds, with a 95%
   percentile bootstrap interval (``rho_low``, ``rho_high``; :func:`scipy.stats.bootstrap`,
-  paired resampling, a fixed seed);
+  paired resampling, a fixed seed; resamples whose dwells or gaps are all equal have no
+  rho and are left out of the interval, which is empty when they are half or more);
 * ``exit_before_onset_p``: a one-sided sign test (:func:`scipy.stats.binomtest`, p = 1/2)
   that the LEHC exit comes before the validation onset, over the grokked seeds that have
   an exit (ties left out); ``exit_before_onset`` says ``k/n``;
@@ -121,6 +122,12 @@ def _spearman(x: np.ndarray, y: np.ndarray, n_resamples: int) -> tuple[float, fl
                                rng=np.random.default_rng(0))
     low, high = (float(v) for v in (boot.confidence_interval.low,
                                      boot.confidence_interval.high))
+    if not (math.isfinite(low) and math.isfinite(high)):
+        # resamples that repeat one seed have no rho (constant ranks): leave them out
+        found = np.asarray(boot.bootstrap_distribution, dtype=float)
+        found = found[np.isfinite(found)]
+        if found.size >= 0.5 * n_resamples:
+            low, high = (float(v) for v in np.percentile(found, [2.5, 97.5]))
     return rho, low, high
 
 

@@ -96,3 +96,10 @@ def test_counterexamples_are_listed_by_run_and_seed():
 def test_group_column_must_exist():
     with pytest.raises(ValueError, match="no column"):
         hypothesis_table(rows("a", [1, 2, 3], [1, 2, 3]), group="sigma")
+
+
+def test_interval_leaves_out_resamples_without_rho():
+    # many equal dwells: some resamples are constant, the interval must still exist
+    dwell = np.array([0, 0, 0, 0, 0, 100, 200, 300, 400, 500.0])
+    table = hypothesis_table(rows("a", dwell, dwell + 50))
+    assert np.isfinite(table.iloc[0]["rho_low"]) and table.iloc[0]["rho_low"] > 0
