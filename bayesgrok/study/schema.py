@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -214,6 +215,24 @@ class RobustnessSpec(BaseModel):
     axis: Literal["log", "linear"] = "log"
 
 
+def check_name(name: str) -> str:
+    """A study's or suite's name: letters, digits, ``-`` and ``_`` (it names a folder).
+
+    Examples
+    --------
+    >>> check_name("a/b")
+    Traceback (most recent call last):
+    ...
+    ValueError: use letters, digits, '-' and '_' only
+    """
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise ValueError("use letters, digits, '-' and '_' only")
+    return name
+
+
+Name = Annotated[str, AfterValidator(check_name)]
+
+
 class RegionsSpec(BaseModel):
     """``[regions]``: how LEHC and LELC are defined (:mod:`bayesgrok.analysis.regions`).
 
@@ -276,7 +295,7 @@ class StudySpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
+    name: Name
     description: str = ""
     notes: str = ""
     task: TaskSpec
@@ -296,13 +315,6 @@ class StudySpec(BaseModel):
         if isinstance(raw, dict) and isinstance(raw.get("search"), dict):
             raw = {**raw, "search": {"method": "optimize", **raw["search"]}}
         return raw
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, name: str) -> str:
-        if not name or not all(c.isalnum() or c in "-_" for c in name):
-            raise ValueError("use letters, digits, '-' and '_' only")
-        return name
 
 
 class ModelCard(BaseModel):

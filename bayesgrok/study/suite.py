@@ -37,7 +37,13 @@ from bayesgrok.study import store
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.regions_outputs import Analysed, criteria_of, region_spec_of, write_pooled
 from bayesgrok.study.resolve import Study, load_study
-from bayesgrok.study.schema import HypothesisSpec, RegionsSpec, load_toml, pydantic_error
+from bayesgrok.study.schema import (
+    HypothesisSpec,
+    Name,
+    RegionsSpec,
+    load_toml,
+    pydantic_error,
+)
 
 __all__ = ["Suite", "SuiteResult", "is_suite", "load_suite", "run_suite"]
 
@@ -62,19 +68,12 @@ class SuiteSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
+    name: Name
     description: str = ""
     notes: str = ""
     suite: MembersSpec
     regions: RegionsSpec = Field(default_factory=RegionsSpec)
     hypothesis: HypothesisSpec = Field(default_factory=HypothesisSpec)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, name: str) -> str:
-        if not name or not all(c.isalnum() or c in "-_" for c in name):
-            raise ValueError("use letters, digits, '-' and '_' only")
-        return name
 
 
 @dataclass
