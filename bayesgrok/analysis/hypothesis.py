@@ -134,6 +134,8 @@ def _spearman(x: np.ndarray, y: np.ndarray, n_resamples: int) -> tuple[float, fl
 def _group_row(rows: pd.DataFrame, criteria: HypothesisCriteria) -> dict[str, object]:
     ok = rows["status"].astype(str) == "ok"
     keeps = rows["keeps_complexity"].astype(bool)
+    if "has_regions" in rows:  # a group without a reference has no regions to test
+        ok &= rows["has_regions"].astype(bool)
     main, ablation = rows[ok & keeps], rows[ok & ~keeps]
     grokked = main[main["grokked"].astype(bool)]
     n_grok = len(grokked)
@@ -169,7 +171,10 @@ def _group_row(rows: pd.DataFrame, criteria: HypothesisCriteria) -> dict[str, ob
     inforce = {name: checks[name] for name in criteria.criteria}
     failed = [name for name, held in inforce.items() if held is False]
     unknown = [name for name, held in inforce.items() if held is None]
-    if n_grok < criteria.min_grokked:
+    if not ok.any():
+        verdict = "inconclusive"
+        why = "no regions: no reference complexity (no complexity term, or no run keeps it)"
+    elif n_grok < criteria.min_grokked:
         verdict = "inconclusive"
         why = f"{n_grok} grokked seeds (fewer than {criteria.min_grokked})"
     elif failed:

@@ -586,8 +586,9 @@ def regions_table(reg: xr.Dataset) -> pd.DataFrame:
         ``val_onset``, ``gap``, ``lehc_entry``, ``lehc_exit``, ``lehc_dwell``,
         ``lehc_fraction``, ``reentries``, ``passed_lehc``, ``lag``, ``lag_over_gap``,
         ``loss_rise``, ``status``, then ``group``, ``grokked``, ``reached_lelc``,
-        ``keeps_complexity``, ``reference``, ``tolerance``, ``complexity_scale`` and the
-        fitted onsets where measured. Missing values are NaN (empty in a CSV).
+        ``keeps_complexity``, ``reference``, ``has_regions`` (false where the group has no
+        reference, so no regions), ``tolerance``, ``complexity_scale`` and the fitted
+        onsets where measured. Missing values are NaN (empty in a CSV).
 
     Examples
     --------
@@ -618,6 +619,7 @@ def regions_table(reg: xr.Dataset) -> pd.DataFrame:
             row["reached_lelc"] = bool(reg["reached_lelc"].values[r, k])
             row["keeps_complexity"] = bool(reg["keeps_complexity"].values[r])
             row["reference"] = float(reg["reference"].values[r])
+            row["has_regions"] = bool(np.isfinite(row["reference"]))
             row["tolerance"] = float(reg.attrs["tolerance"])
             row["complexity_scale"] = str(reg["complexity_scale"].values[r])
             for name in ("train_onset_fit", "val_onset_fit", "val_sharpness"):

@@ -103,3 +103,11 @@ def test_interval_leaves_out_resamples_without_rho():
     dwell = np.array([0, 0, 0, 0, 0, 100, 200, 300, 400, 500.0])
     table = hypothesis_table(rows("a", dwell, dwell + 50))
     assert np.isfinite(table.iloc[0]["rho_low"]) and table.iloc[0]["rho_low"] > 0
+
+
+def test_a_group_without_regions_is_inconclusive_not_refuted():
+    data = rows("a", [100, 200, 300, 400], [100, 200, 300, 400], passed=False)
+    data["has_regions"] = False
+    row = hypothesis_table(data).iloc[0]
+    assert row["verdict"] == "inconclusive" and "no regions" in row["reason"]
+    assert row["seeds"] == 0
