@@ -218,3 +218,17 @@ def test_bad_spec_is_refused():
 def test_single_trajectory_is_accepted():
     reg = regions(xr.Dataset(example()))
     assert reg.sizes["run"] == 1
+
+
+def test_regions_hypothesis_and_their_figures_import_no_family_and_no_engine():
+    import subprocess
+    import sys
+
+    code = ("import sys; import bayesgrok.analysis.regions, bayesgrok.analysis.hypothesis, "
+            "bayesgrok.analysis.onset_fit, bayesgrok.plots.regions, "
+            "bayesgrok.plots.error_complexity; "
+            "print(sorted(m for m in sys.modules if m.startswith(('bayesgrok.families', "
+            "'bayesgrok.search', 'torch', 'gpjax', 'numpyro'))))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True)
+    assert found.stdout.strip() == "[]"
