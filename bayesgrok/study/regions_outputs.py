@@ -39,12 +39,27 @@ __all__ = ["Analysed", "criteria_of", "region_spec_of", "write_pooled", "write_r
 
 @dataclass
 class Analysed:
-    """One finished study to analyse: its name, dataset and definitions."""
+    """One finished study to analyse: its name, dataset and definitions.
+
+    With a ``label``, the study's runs form one group of that name (its ``family`` column
+    keeps the family) and its references are its own: a suite's members are separate
+    experiments, even when two of them train the same family on different tasks.
+    """
 
     name: str
     dataset: xr.Dataset
     spec: RegionSpec
     sensitivity: list[RegionSpec]
+    label: str | None = None
+
+    def regions(self, spec: RegionSpec, references: Mapping[str, float] | None,
+                **options: Any) -> xr.Dataset:
+        """The study's regions under ``spec``, relabelled when it has a label."""
+        reg = regions(self.dataset, spec, references=references, **options)
+        if self.label is not None:
+            reg["family"] = reg["group"].copy()
+            reg["group"] = xr.full_like(reg["group"], self.label, dtype=object).astype(str)
+        return reg
 
 
 def _coordinate(key: str, sweep_names: Mapping[str, str]) -> str:
@@ -100,8 +115,7 @@ def _sensitivity(studies: Sequence[Analysed], criteria: HypothesisCriteria,
     for i in range(n):
         specs = [s.sensitivity[i] for s in studies]
         refs = _pooled_refs(studies, specs)
-        tables = [regions_table(regions(s.dataset, spec, references=refs.get(s.name),
-                                        fit_onsets=False)).assign(study=s.name)
+        tables = [_table(s.regions(spec, refs.get(s.name), fit_onsets=False), s)
                   for s, spec in zip(studies, specs, strict=True)]
         table = hypothesis_table(tables, criteria, group=group)
         table["tolerance"] = specs[0].tolerance
@@ -134,13 +148,24 @@ def _pooled_refs(studies: Sequence[Analysed],
                  specs: Sequence[RegionSpec]) -> dict[str, dict[str, float] | None]:
     """Per study, the pooled reference of each group (only when several studies share a
     group do the references differ from each study's own)."""
-    if len(studies) < 2:
+    shared = [(s, spec) for s, spec in zip(studies, specs, strict=True) if s.label is None]
+    if len(shared) < 2:
         return {}
     pooled: dict[str, float] = {}
-    for s, spec in zip(studies, specs, strict=True):
+    for s, spec in shared:
         for g, value in pooled_references([s.dataset], spec).items():
             pooled[g] = min(value, pooled.get(g, value))
-    return {s.name: dict(pooled) for s in studies}
+    return {s.name: dict(pooled) for s, _ in shared}
+
+
+def _table(reg: xr.Dataset, study: Analysed) -> pd.DataFrame:
+    """The regions table of one study, with its ``study`` (and ``family``) columns."""
+    table = regions_table(reg)
+    table.insert(0, "study", study.name)
+    if "family" in reg.data_vars:
+        table.insert(table.columns.get_loc("group") + 1, "family",
+                     [str(reg["family"].sel(run=r).item()) for r in table["run"]])
+    return table
 
 
 def write_pooled(studies: Sequence[Analysed], out: Path, criteria: HypothesisCriteria, *,
@@ -182,13 +207,11 @@ def write_pooled(studies: Sequence[Analysed], out: Path, criteria: HypothesisCri
     """
     refs = _pooled_refs(studies, [s.spec for s in studies])
     several = len(studies) > 1
-    regs = {s.name: regions(s.dataset, s.spec, references=refs.get(s.name)) for s in studies}
+    regs = {s.name: s.regions(s.spec, refs.get(s.name)) for s in studies}
     tables = []
     for s in studies:
-        table = regions_table(regs[s.name])
-        if several:
-            table.insert(0, "study", s.name)
-        tables.append(table)
+        table = _table(regs[s.name], s)
+        tables.append(table if several else table.drop(columns="study"))
     pooled = pd.concat(tables, ignore_index=True)
     store.write_text(out / "regions.csv", pooled.to_csv(index=False))
     if not several:
@@ -202,7 +225,7 @@ def write_pooled(studies: Sequence[Analysed], out: Path, criteria: HypothesisCri
     sens = _sensitivity(studies, criteria, group)
     store.write_text(out / "regions_sensitivity.csv", sens.to_csv(index=False))
     if figures:
-        _draw(regs, out / "figures", hypo)
+        _draw({s.label or s.name: regs[s.name] for s in studies}, out / "figures", hypo)
     return hypo
 
 

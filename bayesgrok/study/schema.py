@@ -271,7 +271,8 @@ class HypothesisSpec(BaseModel):
     """``[hypothesis]``: the groups of the hypothesis test and the criteria of its verdict,
     stated before the study is run (:mod:`bayesgrok.analysis.hypothesis`).
 
-    ``group`` is ``"family"`` or a swept key. ``criteria`` lists the criteria in force
+    ``group`` is ``"family"``, a swept key, or (in a suite) ``"study"``: each member
+    study its own group, with its own reference. ``criteria`` lists the criteria in force
     (``passed_lehc``, ``exit_before_onset``, ``dwell_tracks_gap``,
     ``ablation_stays_out``); the other keys are their levels.
     """
@@ -419,8 +420,9 @@ def check_regions(spec: StudySpec, path: str | os.PathLike[str]) -> None:
                 raise StudyError(str(path), f"regions.reference.{key}", "is not one of the "
                                  f"swept values {swept[key]}", value)
     group = spec.hypothesis.group
-    if group != "family" and group not in swept:
-        raise StudyError(str(path), "hypothesis.group", "must be 'family' or a swept key of "
+    if group not in ("family", "study") and group not in swept:
+        raise StudyError(str(path), "hypothesis.group", "must be 'family', 'study' or a "
+                         "swept key of "
                          f"[sweep] (swept: {', '.join(swept) or 'none'})", group)
 
 

@@ -19,7 +19,11 @@ definitions of the pooled analysis::
 its own outputs and report), then writes the pooled ``regions.csv`` (with a ``study``
 column), ``regions_sensitivity.csv``, ``hypothesis.csv``,
 ``hypothesis_counterexamples.csv``, the region figures, ``suite.json`` and the suite's
-report at ``OUT``. Every member is validated before anything runs.
+report at ``OUT``. Every member is validated before anything runs. With ``[hypothesis]
+group = "study"`` each member is its own group, named by its file (``linear``,
+``concealment_mlp``), with its own reference complexity (two members may train one family
+on different tasks); with ``"family"`` (the default) runs of one family are pooled across
+members and share its reference (a study and its ablation as two members).
 """
 
 from __future__ import annotations
@@ -224,8 +228,10 @@ def write_suite_analysis(suite: Suite, out: Path, *, figures: bool = True) -> An
         raw = suite.spec.regions
         levels = raw.sensitivity_thresholds if spec.mse_threshold is None else None
         grid = sensitivity_grid(spec, raw.sensitivity_tolerances, levels)
-        analysed.append(Analysed(member.spec.name, ds, spec, grid))
-    group = "group" if suite.spec.hypothesis.group == "family" else suite.spec.hypothesis.group
+        label = member.path.stem if suite.spec.hypothesis.group == "study" else None
+        analysed.append(Analysed(member.spec.name, ds, spec, grid, label=label))
+    group = suite.spec.hypothesis.group
+    group = "group" if group in ("family", "study") else group
     store.write_json(out / "suite.json", {
         "name": suite.spec.name, "description": suite.spec.description,
         "notes": suite.spec.notes, "suite_file": str(suite.path),

@@ -105,6 +105,15 @@ def test_a_suite_runs_its_members_then_the_pooled_analysis(write_study, tmp_path
     assert hypothesis["group"].tolist() == ["linear"]
     assert hypothesis["ablation_lelc_fraction"].notna().all()
     assert (out / "report.html").is_file()
+    # each member its own group, with its own reference: the ablation alone has none
+    by_study = write_study(SUITE + 'group = "study"\n', name="by_study.toml")
+    again = runner.invoke(app, ["run", str(by_study), "--out", str(out), "--no-figures"])
+    assert again.exit_code == 0, again.output
+    assert "0 runs computed, 1 reused" in again.output
+    table = pd.read_csv(out / "hypothesis.csv").set_index("group")
+    assert sorted(table.index) == ["ablation", "full"]
+    assert table.loc["ablation", "verdict"] == "inconclusive"
+    assert "no regions" in table.loc["ablation", "reason"]
 
 
 @pytest.mark.parametrize(("table", "message"), [
