@@ -408,6 +408,7 @@ def regions(ds: xr.Dataset, spec: RegionSpec | None = None, *,
         ``flag_meanings``: 0 HEHC, 1 HELC, 2 LEHC, 3 LELC, -1 none), ``fit_error`` (the
         training quantity of the low-error test: ``1 - train_accuracy`` or ``train_mse``)
         and ``complexity`` on the same dims; per run ``group``, ``reference``,
+        ``fit_metric`` (``"accuracy"`` or ``"mse"``),
         ``low_error_level`` (``fit_error`` at or below it is low), ``low_complexity_level``
         (complexity at or below it is low), ``complexity_scale`` and ``keeps_complexity``;
         per run and seed the quantities of the module's docstring, ``status``, and the
@@ -506,6 +507,7 @@ def regions(ds: xr.Dataset, spec: RegionSpec | None = None, *,
     out["group"] = groups
     out["reference"] = reference
     out["low_error_level"] = ("run", np.full(shape[0], error_level))
+    out["fit_metric"] = ("run", np.asarray([metric] * shape[0]))
     out["low_complexity_level"] = bound
     out["complexity_scale"] = scale
     out["keeps_complexity"] = keeps

@@ -42,17 +42,24 @@ _SOLID = {"linestyle": "-", "linewidth": 1.3, "alpha": 0.9}
 _DASHED = {"linestyle": "--", "linewidth": 0.8, "alpha": 0.55}
 
 
+def _fit_metric(reg: xr.Dataset) -> str:
+    """The low-error test's quantity of these runs (per run when studies are pooled)."""
+    if "fit_metric" in reg:
+        return str(reg["fit_metric"].values.ravel()[0])
+    return str(reg.attrs.get("fit_metric", "accuracy"))
+
+
 def _error_label(reg: xr.Dataset) -> str:
-    if reg.attrs.get("fit_metric") == "mse":
+    if _fit_metric(reg) == "mse":
         return "training MSE"
     return "training error rate (1 - train accuracy)"
 
 
-def _low_error_words(reg: xr.Dataset) -> str:
-    level = float(reg.attrs.get("fit_threshold", np.nan))
-    if reg.attrs.get("fit_metric") == "mse":
+def _low_error_words(reg: xr.Dataset, level: float) -> str:
+    """The low-error test in words, from the ``fit_error`` level of the panel."""
+    if _fit_metric(reg) == "mse":
         return f"train MSE <= {level:g}"
-    return f"train acc >= {level:g}"
+    return f"train acc >= {1.0 - level:.4g}"
 
 
 def _at_step(steps: np.ndarray, x: np.ndarray, y: np.ndarray,
@@ -145,8 +152,9 @@ def _paths_panel(ax: Axes, reg: xr.Dataset, name: str, runs: list[object]) -> No
         for k in range(sub.sizes["seed"]):
             x, y = x_all[r, k], y_all[r, k]
             onset = float(sub["val_onset"].values[r, k])
-            ax.plot(x, y, color=color, **(_SOLID if np.isfinite(onset) else _DASHED))
             ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+            # only this seed's measured steps: pooled studies logged at other steps too
+            ax.plot(x[ok], y[ok], color=color, **(_SOLID if np.isfinite(onset) else _DASHED))
             points = {"start": (x[ok[0]], y[ok[0]]) if ok.size else None,
                       "exit": _at_step(steps, x, y, float(sub["lehc_exit"].values[r, k])),
                       "onset": _at_step(steps, x, y, onset)}
@@ -171,13 +179,13 @@ def _paths_panel(ax: Axes, reg: xr.Dataset, name: str, runs: list[object]) -> No
         ax.axvline(x_level, color="0.25", linewidth=0.9, linestyle=":", zorder=1.8)
         _shade(ax, x_level, y_level)
         title = (f"{name}\nlow complexity: c <= {x_level:.3g}; "
-                 f"low error: {_low_error_words(reg)}")
+                 f"low error: {_low_error_words(sub, y_level)}")
     else:
         title = (f"{name}\nno reference complexity, so no regions:\n"
                  "no run of this group keeps its complexity term")
     ax.set_title(title, fontsize="medium")
     ax.set_xlabel("complexity (per data point)" + (", log scale" if log_x else ""))
-    ax.set_ylabel(_error_label(reg) + ", symlog")
+    ax.set_ylabel(_error_label(sub) + ", symlog")
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16),
               ncols=min(len(handles), 2), fontsize="small", frameon=False, title="run",
               title_fontsize="small")
