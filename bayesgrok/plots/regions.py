@@ -260,7 +260,7 @@ def plot_region_timeline(reg: xr.Dataset, path: str | os.PathLike[str] | None = 
     ['complexity_weight=1, seed 0', 'complexity_weight=1, seed 1']
     """
     groups = run_groups(reg, "group")
-    counts = [len(runs) * reg.sizes["seed"] for runs in groups.values()]
+    counts = [int(_present(reg.sel(run=runs)).sum()) for runs in groups.values()]
     n = sum(counts)
     height = min(max_height, 1.4 + 0.75 * len(groups) + 0.24 * n)
     fig = Figure(figsize=(9.0, height), layout="constrained")
@@ -290,6 +290,13 @@ def plot_region_timeline(reg: xr.Dataset, path: str | os.PathLike[str] | None = 
     return fig
 
 
+def _present(reg: xr.Dataset) -> np.ndarray:
+    """(run, seed) pairs that exist: pooled studies with other seeds leave the rest
+    without a status."""
+    status = reg["status"].transpose("run", "seed").values.astype(str)
+    return np.isin(status, ("ok", "diverged", "failed"))
+
+
 def _timeline_panel(ax: Axes, reg: xr.Dataset, name: str, runs: list[object],
                     cmap: ListedColormap, norm: BoundaryNorm, fontsize: float) -> None:
     sub = reg.sel(run=runs)
@@ -297,6 +304,7 @@ def _timeline_panel(ax: Axes, reg: xr.Dataset, name: str, runs: list[object],
     codes = sub["region"].transpose("run", "seed", "step").values
     measured = (sub["complexity"].notnull() | sub["fit_error"].notnull())
     logged = measured.any("seed").transpose("run", "step").values
+    present = _present(sub)
     labels, onsets = [], []
     row = 0
     for r, run in enumerate(runs):
@@ -308,6 +316,8 @@ def _timeline_panel(ax: Axes, reg: xr.Dataset, name: str, runs: list[object],
         edges = np.append(s, last)
         title = run_label(reg, run, reg.attrs.get("reference_group", ""))
         for k, seed in enumerate(sub["seed"].values):
+            if not present[r, k]:
+                continue
             ax.pcolormesh(edges, [row - 0.42, row + 0.42], codes[r, k, keep][None, :],
                           cmap=cmap, norm=norm, shading="flat", rasterized=True)
             onset = float(sub["val_onset"].values[r, k])

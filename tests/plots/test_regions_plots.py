@@ -164,3 +164,17 @@ def test_dwell_gap_from_a_table_with_a_zero_dwell_and_given_rho():
     assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "b (rho = -0.25, n = 2)"
     with pytest.raises(ValueError, match="lehc_dwell"):
         plot_dwell_gap(table.drop(columns="lehc_dwell"))
+
+
+def test_timeline_skips_seeds_a_pooled_study_does_not_have():
+    from matplotlib.collections import QuadMesh
+
+    from bayesgrok.analysis.regions import passage_example, regions
+    from bayesgrok.plots.regions import plot_region_timeline
+
+    reg = regions(passage_example())
+    status = reg["status"].values.astype(object)
+    status[1, 1] = "nan"  # what an outer join on seed leaves for a seed a study lacks
+    reg["status"] = (("run", "seed"), status)
+    ax = plot_region_timeline(reg).axes[0]
+    assert sum(isinstance(c, QuadMesh) for c in ax.collections) == 3
