@@ -341,7 +341,6 @@ def region_codes(low_error: xr.DataArray, low_complexity: xr.DataArray,
     code.attrs = {
         "flag_values": np.asarray(list(REGION_CODES.values()), dtype=np.int8),
         "flag_meanings": " ".join(REGION_CODES),
-        "missing_value": np.int8(NO_REGION),
         "long_name": "region of the error-complexity plane",
         "description": "HEHC/HELC/LEHC/LELC from the training fit criterion and the "
                        "complexity against the reference; -1: no measurement or no reference",

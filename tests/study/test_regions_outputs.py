@@ -146,3 +146,18 @@ def test_bad_suites_are_refused(write_study, tmp_path):
     empty = write_study('name = "x"\n[suite]\nstudies = []', name="empty.toml")
     with pytest.raises(StudyError, match="suite.studies"):
         load_suite(empty)
+
+
+def test_regions_file_keeps_integer_codes_with_cf_flags(tmp_path):
+    import xarray as xr
+
+    from bayesgrok.analysis.hypothesis import HypothesisCriteria
+    from bayesgrok.analysis.regions import RegionSpec, passage_example
+    from bayesgrok.study.regions_outputs import Analysed, write_pooled
+
+    one = Analysed("example", passage_example(), RegionSpec(), [RegionSpec()])
+    write_pooled([one], tmp_path, HypothesisCriteria(min_grokked=1), figures=False)
+    with xr.open_dataset(tmp_path / "regions.nc", engine="h5netcdf") as reg:
+        assert reg["region"].dtype == "int8"
+        assert reg["region"].attrs["flag_meanings"] == "HEHC HELC LEHC LELC"
+        assert reg["region"].sel(run="full", seed=0).values.tolist() == [0, 0, 2, 3]
