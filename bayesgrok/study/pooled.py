@@ -14,7 +14,13 @@ import pandas as pd
 from bayesgrok import trajectory
 from bayesgrok.analysis.regions import sensitivity_grid
 from bayesgrok.study.errors import StudyError
-from bayesgrok.study.regions_outputs import Analysed, criteria_of, region_spec_of, write_pooled
+from bayesgrok.study.regions_outputs import (
+    Analysed,
+    criteria_of,
+    group_column,
+    region_spec_of,
+    write_pooled,
+)
 from bayesgrok.study.schema import AnalysisSpec, HypothesisSpec, RegionsSpec, parse_study
 
 __all__ = ["analyse_results"]
@@ -83,8 +89,7 @@ def analyse_results(paths: Sequence[Path], out: Path | None = None, *,
             spec = replace(spec, reference="lowest_final")
         if criteria is None:
             criteria = criteria_of(hypo)
-            group = "group" if hypo.group == "family" else sweep_names and {
-                v: k for k, v in sweep_names.items()}.get(hypo.group, hypo.group) or "group"
+            group = group_column(hypo.group, sweep_names)
         name = str(ds.attrs.get("study", path.parent.name))
         while name in names:
             name += "_"

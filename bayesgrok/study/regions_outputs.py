@@ -34,7 +34,8 @@ from bayesgrok.analysis.regions import (
 )
 from bayesgrok.study import store
 
-__all__ = ["Analysed", "criteria_of", "region_spec_of", "write_pooled", "write_regions"]
+__all__ = ["Analysed", "criteria_of", "group_column", "region_spec_of", "write_pooled",
+           "write_regions"]
 
 
 @dataclass
@@ -103,8 +104,17 @@ def criteria_of(raw: Any) -> HypothesisCriteria:
                               max_ablation_lelc=raw.max_ablation_lelc)
 
 
-def _group_column(group: str, sweep_names: Mapping[str, str]) -> str:
-    return "group" if group == "family" else _coordinate(group, sweep_names)
+def group_column(group: str, sweep_names: Mapping[str, str]) -> str:
+    """The regions-table column of a ``[hypothesis] group`` (``family``, ``study``: the
+    ``group`` column itself).
+
+    Examples
+    --------
+    >>> group_column("family", {}), group_column("model.sigma_init", {"sigma_init":
+    ...                                                          "model.sigma_init"})
+    ('group', 'sigma_init')
+    """
+    return "group" if group in ("family", "study") else _coordinate(group, sweep_names)
 
 
 def _sensitivity(studies: Sequence[Analysed], criteria: HypothesisCriteria,
@@ -288,7 +298,7 @@ def write_regions(study: Any, ds: xr.Dataset, out: Path, *, figures: bool = True
     spec = region_spec_of(study.spec.regions, study.spec.analysis, study.sweep_names)
     raw = study.spec.regions
     grid = sensitivity_grid(spec, raw.sensitivity_tolerances, raw.sensitivity_thresholds)
-    group = _group_column(study.spec.hypothesis.group, study.sweep_names)
+    group = group_column(study.spec.hypothesis.group, study.sweep_names)
     write_pooled([Analysed(study.spec.name, ds, spec, grid)], out,
                  criteria_of(study.spec.hypothesis), group=group, figures=figures)
 

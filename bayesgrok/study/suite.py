@@ -39,7 +39,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bayesgrok import trajectory
 from bayesgrok.study import store
 from bayesgrok.study.errors import StudyError
-from bayesgrok.study.regions_outputs import Analysed, criteria_of, region_spec_of, write_pooled
+from bayesgrok.study.regions_outputs import (
+    Analysed,
+    criteria_of,
+    group_column,
+    region_spec_of,
+    write_pooled,
+)
 from bayesgrok.study.resolve import Study, load_study
 from bayesgrok.study.schema import (
     HypothesisSpec,
@@ -230,8 +236,7 @@ def write_suite_analysis(suite: Suite, out: Path, *, figures: bool = True) -> An
         grid = sensitivity_grid(spec, raw.sensitivity_tolerances, levels)
         label = member.path.stem if suite.spec.hypothesis.group == "study" else None
         analysed.append(Analysed(member.spec.name, ds, spec, grid, label=label))
-    group = suite.spec.hypothesis.group
-    group = "group" if group in ("family", "study") else group
+    group = group_column(suite.spec.hypothesis.group, {})
     store.write_json(out / "suite.json", {
         "name": suite.spec.name, "description": suite.spec.description,
         "notes": suite.spec.notes, "suite_file": str(suite.path),
