@@ -33,7 +33,7 @@ def _fail(message: str) -> None:
 
 @app.command()
 def run(
-    study: Annotated[Path, typer.Argument(help="A study file (TOML).")],
+    study: Annotated[Path, typer.Argument(help="A study or suite file (TOML).")],
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default results/<study name>).")
     ] = None,
@@ -57,7 +57,8 @@ def run(
                            "configuration, overwriting them.")
     ] = False,
 ) -> None:
-    """Run a study: every missing run, then study.nc, summary.csv and figures."""
+    """Run a study (every missing run, then study.nc, summary.csv, regions, figures and the
+    report), or a suite (every member, then the hypothesis test over all of them)."""
     from bayesgrok.study.errors import StudyError
     from bayesgrok.study.executors import DaskExecutor, LocalExecutor
     from bayesgrok.study.progress import RichReporter
