@@ -2,7 +2,8 @@
 
 Every task is a function ``task(seed, **params) -> Split``: the same seed gives identical
 arrays, different seeds different data. Tasks are looked up by name in :data:`TASKS` or
-drawn with :func:`make_task`.
+drawn with :func:`make_task`. The reproduction tasks take ``seeding = "published"`` to
+draw exactly the published code's data for a seed (:mod:`bayesgrok.tasks.published`).
 
 Examples
 --------
@@ -11,7 +12,7 @@ Examples
 >>> s.n_train, s.n_val, s.n_features
 (1000, 100, 40)
 >>> task_parameters("linear_sign")
-{'n_points': 100, 'n_train': 2, 'slope': 0.3}
+{'n_points': 100, 'n_train': 2, 'slope': 0.3, 'seeding': 'bayesgrok'}
 """
 
 from bayesgrok.tasks.conceal import CONCEAL_KINDS, conceal

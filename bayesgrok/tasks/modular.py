@@ -7,11 +7,18 @@ optional random ``{0, 1}`` bits that carry no information about the label.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
 from bayesgrok.tasks._checks import check_int, random_split
 from bayesgrok.tasks.conceal import conceal
+from bayesgrok.tasks.published import (
+    Seeding,
+    check_seeding,
+    python_modular_pairs,
+    torch_hidden_bits,
+)
 from bayesgrok.tasks.split import Split
 
 Operation = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
@@ -131,6 +138,7 @@ def modular(
     n_samples: int = 800,
     n_train: int = 600,
     n_extra_bits: int = 0,
+    seeding: Seeding = "bayesgrok",
 ) -> Split:
     """Modular arithmetic ``operation(a, b) mod p`` with concealment bits (REFERENCE.md A4).
 
@@ -140,10 +148,16 @@ def modular(
     training. Inputs are ``one-hot(a) ++ one-hot(b)`` (``2p`` columns); then
     :func:`~bayesgrok.tasks.conceal` appends ``n_extra_bits`` random ``{0, 1}`` columns.
 
+    With ``seeding="published"`` the data are the published code's: the operands from
+    Python's :mod:`random` (``random.seed(seed)``, then ``randint`` for ``a`` and for ``b``,
+    example by example), the extra bits and the split from torch's generator
+    (``HiddenDataset`` and ``random_split``; see :mod:`bayesgrok.tasks.published`). The
+    split then depends on ``n_extra_bits``, as in the published code.
+
     Parameters
     ----------
     seed
-        Seed of :func:`numpy.random.default_rng` (and of the extra bits).
+        The seed of the generator(s) chosen by ``seeding``.
     operation
         A key of :data:`OPERATIONS`.
     p
@@ -154,6 +168,9 @@ def modular(
         Number of training examples (``1 <= n_train < n_samples``).
     n_extra_bits
         Number of random ``{0, 1}`` columns appended (``l`` in the paper).
+    seeding
+        ``"published"`` (Python's ``random`` and torch's generator, as tiny-gen) or
+        ``"bayesgrok"`` (:func:`numpy.random.default_rng`).
 
     Returns
     -------
@@ -174,6 +191,8 @@ def modular(
     >>> m = s.metadata
     >>> bool(np.array_equal(s.y_train, (m["a_train"] + m["b_train"]) % 7))
     True
+    >>> modular(0, "div", n_extra_bits=10, seeding="published").x_train.shape
+    (600, 24)
     """
     p = check_operation_and_prime("modular", operation, p)
     n_samples = check_int("modular", "n_samples", n_samples, minimum=2)
@@ -183,15 +202,24 @@ def modular(
             f"task 'modular': n_train ({n_train}) must be smaller than n_samples ({n_samples})"
         )
     n_extra_bits = check_int("modular", "n_extra_bits", n_extra_bits, minimum=0)
+    seeding = check_seeding("modular", seeding)
     function, description = OPERATIONS[operation]
 
-    rng = np.random.default_rng(seed)
-    a_all, b_all = candidate_pairs(operation, p)
-    pick = rng.integers(0, a_all.shape[0], size=n_samples)
-    a, b = a_all[pick], b_all[pick]
+    extra = None
+    if seeding == "published":
+        a, b = python_modular_pairs(seed, n_samples, p, b_low=1 if operation == "div" else 0)
+        extra, train, val = torch_hidden_bits(seed, n_samples, n_extra_bits, n_train)
+    else:
+        rng = np.random.default_rng(seed)
+        a_all, b_all = candidate_pairs(operation, p)
+        pick = rng.integers(0, a_all.shape[0], size=n_samples)
+        a, b = a_all[pick], b_all[pick]
     y = np.asarray(function(a, b, p), dtype=np.int64) % p
     x = np.concatenate([_one_hot(a, p), _one_hot(b, p)], axis=1)
-    train, val = random_split(rng, n_samples, n_train)
+    if extra is not None:
+        x = np.concatenate([x, extra.astype(np.float64)], axis=1)
+    else:
+        train, val = random_split(rng, n_samples, n_train)
     split = Split(
         name="modular",
         x_train=x[train],
@@ -202,8 +230,10 @@ def modular(
         n_classes=p,
         accuracy="argmax",
         operand_columns=tuple(range(2 * p)),
+        spurious_columns=tuple(range(2 * p, x.shape[1])),
         seed=seed,
         metadata={
+            "seeding": seeding,
             "operation": operation,
             "description": description,
             "p": p,
@@ -216,4 +246,7 @@ def modular(
             "b_val": b[val],
         },
     )
+    if extra is not None:
+        return replace(split, metadata={**split.metadata,
+                                        "concealed": {"n": n_extra_bits, "kind": "bits"}})
     return conceal(split, n_extra_bits, kind="bits")

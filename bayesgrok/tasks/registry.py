@@ -106,7 +106,7 @@ def task_parameters(name: str) -> dict[str, object]:
     Examples
     --------
     >>> task_parameters("zero_one")
-    {'n_points': 100, 'n_train': 20, 'n_val': 20}
+    {'n_points': 100, 'n_train': 20, 'n_val': 20, 'seeding': 'bayesgrok'}
     """
     return _parameters(_lookup(name))
 
