@@ -58,14 +58,19 @@ def test_make_task_passes_params():
 
 
 def test_task_parameters():
-    assert task_parameters("linear_sign") == {"n_points": 100, "n_train": 2, "slope": 0.3}
-    assert task_parameters("zero_one") == {"n_points": 100, "n_train": 20, "n_val": 20}
+    assert task_parameters("linear_sign") == {
+        "n_points": 100, "n_train": 2, "slope": 0.3, "seeding": "bayesgrok"
+    }
+    assert task_parameters("zero_one") == {
+        "n_points": 100, "n_train": 20, "n_val": 20, "seeding": "bayesgrok"
+    }
     assert task_parameters("noisy_sine") == {
         "n_points": 100,
         "n_train": 50,
         "noise": 0.1,
         "low": -1.5,
         "high": 1.5,
+        "seeding": "bayesgrok",
     }
     assert task_parameters("parity") == {
         "n_bits": 3,
@@ -73,6 +78,7 @@ def test_task_parameters():
         "n_train": 1000,
         "n_spurious": 0,
         "spurious": "bits",
+        "seeding": "bayesgrok",
     }
     assert task_parameters("modular") == {
         "operation": "add",
@@ -80,6 +86,7 @@ def test_task_parameters():
         "n_samples": 800,
         "n_train": 600,
         "n_extra_bits": 0,
+        "seeding": "bayesgrok",
     }
     for name in NAMES:
         assert "seed" not in task_parameters(name)
