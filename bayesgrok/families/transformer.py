@@ -401,8 +401,9 @@ class Transformer(TorchFamily):
         >>> split = make_task("modular_pairs", seed=0, p=5)
         >>> fam = Transformer(d_model=8, n_heads=2, d_mlp=8, metrics=["abelian"])
         >>> out = fam.metrics(build_model(fam, split, 0), split, _tensors(split, torch.float32))
-        >>> sorted(out)
-        ['abelian_train', 'abelian_train_distance', 'abelian_val', 'abelian_val_distance']
+        >>> sorted(out)  # doctest: +NORMALIZE_WHITESPACE
+        ['abelian_train', 'abelian_train_distance', 'abelian_train_heldout_swap',
+         'abelian_train_heldout_swap_distance', 'abelian_val', 'abelian_val_distance']
         """
         return robustness_metrics(self, model, split, data, self.metric_names,
                                   noise=self.metric_noise, alpha=self.entropy_alpha)

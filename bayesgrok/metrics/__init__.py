@@ -10,7 +10,8 @@ One concept per module:
 * :mod:`bayesgrok.metrics.sharpness`: :func:`top_hessian_eigenvalue`,
   :func:`norm_times_sharpness` (REFERENCE C1);
 * :mod:`bayesgrok.metrics.robustness`: :func:`perturbation_level`,
-  :func:`perturbed_accuracy_and_loss`, :func:`abelian_test` (REFERENCE C2, C3);
+  :func:`perturbed_accuracy_and_loss`, :func:`abelian_test`, :func:`held_out_swap_mask`
+  (REFERENCE C2, C3);
 * :mod:`bayesgrok.metrics.information`: :func:`gram_matrix`, :func:`matrix_renyi_entropy`,
   :func:`matrix_joint_entropy`, :func:`matrix_mutual_information`,
   :func:`information_metrics` (REFERENCE C4).
@@ -28,6 +29,7 @@ from bayesgrok.metrics.norms import last_layer_norm, last_linear, weight_norm
 from bayesgrok.metrics.rank import feature_rank, feature_ranks, linear_outputs, tunnel_length
 from bayesgrok.metrics.robustness import (
     abelian_test,
+    held_out_swap_mask,
     perturbation_level,
     perturbed_accuracy_and_loss,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "feature_rank",
     "feature_ranks",
     "gram_matrix",
+    "held_out_swap_mask",
     "information_metrics",
     "last_layer_norm",
     "last_linear",

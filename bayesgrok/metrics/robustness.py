@@ -6,7 +6,10 @@
 * C3, commutativity: on pairs ``(a, b)``, the fraction whose predicted class for ``a + b``
   equals that for ``b + a``, and the mean Euclidean distance between the two logit vectors
   (:func:`abelian_test`). The caller builds both encodings, so the test does not depend on
-  how inputs are encoded.
+  how inputs are encoded. On the training pairs the test is confounded where the swap
+  ``(b, a)`` is itself a training pair (a model that memorises its training set passes it
+  there trivially); :func:`held_out_swap_mask` picks the training pairs whose swap is
+  held out, on which the test measures commutativity the model was never shown.
 
 All evaluations run under ``torch.no_grad()``.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 LogitsFn = Callable[[torch.Tensor], torch.Tensor]
@@ -165,3 +169,52 @@ def abelian_test(logits_fn: LogitsFn, x: torch.Tensor,
         agree = (logits.argmax(dim=-1) == swapped.argmax(dim=-1)).double().mean()
         distance = torch.linalg.vector_norm(logits - swapped, dim=-1).mean()
     return float(agree), float(distance)
+
+
+def held_out_swap_mask(pairs: torch.Tensor | np.ndarray,
+                       swapped: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Which pairs ``(a, b)`` of a set have a swap ``(b, a)`` outside the set.
+
+    Given the training pairs, ``True`` marks those whose swap is held out: ``(b, a)`` is no
+    training pair, and ``a != b`` (a pair with ``a == b`` is its own swap, so it always is
+    a training pair). On these pairs the abelian test (:func:`abelian_test`) cannot be
+    passed by memorising the training set.
+
+    Parameters
+    ----------
+    pairs
+        ``(n, k)``: the pairs of the set, one per row, in any encoding in which equal pairs
+        have equal rows (token ids ``[a, b]``, one-hot ``a ++ b``, ...). Restrict it to the
+        operand columns, so that other columns (spurious bits) do not make two encodings of
+        the same pair differ.
+    swapped
+        ``(n, k)``: the same pairs with the operands exchanged, row for row, in the same
+        encoding.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` booleans: ``True`` where row ``i`` of ``swapped`` is no row of ``pairs``.
+
+    Raises
+    ------
+    ValueError
+        If ``pairs`` and ``swapped`` are not two-dimensional arrays of the same shape.
+
+    Examples
+    --------
+    >>> train = np.array([[0, 1], [1, 0], [0, 2], [3, 3]])  # (0, 1) and (1, 0) both train
+    >>> held_out_swap_mask(train, train[:, ::-1])  # only (2, 0) is held out
+    array([False, False,  True, False])
+    """
+    x = np.asarray(pairs.detach().cpu() if isinstance(pairs, torch.Tensor) else pairs)
+    xs = np.asarray(swapped.detach().cpu() if isinstance(swapped, torch.Tensor) else swapped)
+    if x.ndim != 2 or x.shape != xs.shape:
+        raise ValueError(f"pairs and swapped must be (n, k) arrays of one shape, got "
+                         f"{x.shape} and {xs.shape}")
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    _, ids = np.unique(np.concatenate([x, xs]), axis=0, return_inverse=True)
+    ids = ids.reshape(-1)
+    return ~np.isin(ids[n:], ids[:n])

@@ -17,7 +17,12 @@ A PyTorch family (:class:`bayesgrok.search.torch_engine.TorchFamily`) exposes ``
     ``abelian_train`` and ``abelian_val``: the fraction of training (held-out) pairs whose
     predicted class for ``(a, b)`` equals that for ``(b, a)``; ``abelian_train_distance``
     and ``abelian_val_distance``: the mean Euclidean distance between the two logit vectors
-    (C3).
+    (C3). ``abelian_train_heldout_swap`` and ``abelian_train_heldout_swap_distance``: the
+    same two quantities on the training pairs whose swap is held out, that is ``(b, a)`` is
+    no training pair (hence ``a != b``; :func:`~bayesgrok.metrics.robustness.held_out_swap_mask`
+    on the split's operand columns). On all training pairs a model that memorises passes
+    the test for every pair whose swap it was trained on; on this subset it cannot. Both
+    are NaN when no training pair has a held-out swap.
 ``"information"``
     ``entropy_clean``, ``pe``, ``pmi``, ``mi_clean``, ``mid`` and ``ed`` of the penultimate
     features of the training set under noise of level ``noise``, averaged over batches of
@@ -36,7 +41,11 @@ import torch
 
 from bayesgrok.metrics.information import information_metrics
 from bayesgrok.metrics.norms import weight_norm
-from bayesgrok.metrics.robustness import abelian_test, perturbed_accuracy_and_loss
+from bayesgrok.metrics.robustness import (
+    abelian_test,
+    held_out_swap_mask,
+    perturbed_accuracy_and_loss,
+)
 from bayesgrok.metrics.sharpness import top_hessian_eigenvalue
 
 __all__ = ["ROBUSTNESS_METRICS", "ROBUSTNESS_VARIABLES", "check_metric_names",
@@ -48,7 +57,8 @@ ROBUSTNESS_VARIABLES = {
     "sharpness": ("sharpness", "norm_sharpness"),
     "perturbation": ("perturbed_train_accuracy", "perturbed_train_loss"),
     "abelian": ("abelian_train", "abelian_val", "abelian_train_distance",
-                "abelian_val_distance"),
+                "abelian_val_distance", "abelian_train_heldout_swap",
+                "abelian_train_heldout_swap_distance"),
     "information": ("entropy_clean", "pe", "pmi", "mi_clean", "mid", "ed"),
 }
 """The trajectory variables each of :data:`ROBUSTNESS_METRICS` records."""
@@ -143,7 +153,8 @@ def robustness_metrics(
     >>> out = robustness_metrics(fam, model, split, _tensors(split, torch.float32),
     ...                          ["abelian", "perturbation"], noise=0.1)
     >>> sorted(out)  # doctest: +NORMALIZE_WHITESPACE
-    ['abelian_train', 'abelian_train_distance', 'abelian_val', 'abelian_val_distance',
+    ['abelian_train', 'abelian_train_distance', 'abelian_train_heldout_swap',
+     'abelian_train_heldout_swap_distance', 'abelian_val', 'abelian_val_distance',
      'perturbed_train_accuracy', 'perturbed_train_loss']
     >>> 0.0 <= float(out["abelian_train"][1]) <= 1.0
     True
@@ -180,10 +191,14 @@ def robustness_metrics(
             if "abelian" in wanted:
                 for part in ("train", "val"):
                     xp = data[f"x_{part}"]
-                    frac, dist = abelian_test(lambda t: family.logits(model, t), xp,
-                                              family.swap_operands(xp, split))
+                    xs = family.swap_operands(xp, split)
+                    frac, dist = abelian_test(lambda t: family.logits(model, t), xp, xs)
                     out[f"abelian_{part}"] = _scalar(frac)
                     out[f"abelian_{part}_distance"] = _scalar(dist)
+                    if part == "train":
+                        frac, dist = _abelian_heldout_swap(family, model, split, xp, xs)
+                        out["abelian_train_heldout_swap"] = _scalar(frac)
+                        out["abelian_train_heldout_swap_distance"] = _scalar(dist)
             if "information" in wanted:
                 g = torch.Generator().manual_seed(seed)
                 values = information_metrics(
@@ -196,6 +211,19 @@ def robustness_metrics(
     finally:
         model.train(was_training)
     return out
+
+
+def _abelian_heldout_swap(family: Any, model: torch.nn.Module, split: Any, x: torch.Tensor,
+                          x_swapped: torch.Tensor) -> tuple[float, float]:
+    """The abelian test on the training pairs ``x`` whose swap is no training pair;
+    ``(nan, nan)`` when there are none. Pairs are compared on the split's operand columns
+    (all columns where it names none)."""
+    cols = list(getattr(split, "operand_columns", ()) or range(x.shape[1]))
+    mask = torch.as_tensor(held_out_swap_mask(x[:, cols], x_swapped[:, cols]),
+                           device=x.device)
+    if not bool(mask.any()):
+        return float("nan"), float("nan")
+    return abelian_test(lambda t: family.logits(model, t), x[mask], x_swapped[mask])
 
 
 class _LogitsModule(torch.nn.Module):

@@ -97,6 +97,8 @@ def test_a_commutative_transformer_passes_the_abelian_test():
     after = fam.metrics(model, split, _tensors(split, torch.float32))
     assert float(after["abelian_train"][1]) == 1.0 and float(after["abelian_val"][1]) == 1.0
     assert float(after["abelian_train_distance"][1]) < 1e-5
+    assert float(after["abelian_train_heldout_swap"][1]) == 1.0  # 30%: many such pairs
+    assert float(after["abelian_train_heldout_swap_distance"][1]) < 1e-5
     assert float(before["abelian_train_distance"][1]) > 1e-3  # a random net is not
 
 

@@ -33,6 +33,11 @@ def test_every_robustness_metric_is_recorded_at_its_steps():
         measured = ds[name].sel(step=[0, 60]).values
         assert np.isfinite(measured).all(), name
         assert np.isnan(ds[name].sel(step=20)), name  # not a metrics step
+    # p = 7 with 200 draws: every swap of a training pair is a training pair, so the test on
+    # the held-out swaps has no pair to measure and records NaN (not 0)
+    for name in ("abelian_train_heldout_swap", "abelian_train_heldout_swap_distance"):
+        assert ds[name].dims == ("step",)
+        assert np.isnan(ds[name]).all(), name
     for name in ("abelian_train", "abelian_val", "perturbed_train_accuracy"):
         assert ((ds[name].sel(step=[0, 60]) >= 0) & (ds[name].sel(step=[0, 60]) <= 1)).all()
     # training fits: the loss surface gets curved and the network more robust to the noise

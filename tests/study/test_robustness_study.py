@@ -41,8 +41,8 @@ def test_robustness_outputs_cover_every_recorded_metric(write_study, tmp_path):
     run_study(write_study(STUDY), out)
     timeliness = pd.read_csv(out / "timeliness.csv")
     metrics = set(timeliness["metric"])
-    assert {"weight_norm", "abelian_train", "pe", "pmi", "mid", "ed",
-            "perturbed_train_accuracy"} <= metrics
+    assert {"weight_norm", "abelian_train", "abelian_train_heldout_swap", "pe", "pmi", "mid",
+            "ed", "perturbed_train_accuracy"} <= metrics
     assert "sharpness" not in metrics  # not measured
     assert len(timeliness) == 4 * len(metrics)  # 2 runs x 2 seeds per metric
     assert {"weight_decay", "seed", "sharpest_step", "val_onset", "distance"} <= set(
