@@ -330,7 +330,9 @@ def metric_onsets(
     levels
         Metric name to level; a metric's onset is the first step, among those at which
         it was measured (not NaN for some run or seed), from which it is strictly above
-        its level at every later measured step (NaN counts as not above).
+        its level at every later measured step (NaN counts as not above; a metric that is
+        NaN at every step, such as ``abelian_train_heldout_swap`` when no training pair has
+        a held-out swap, has no onset).
     threshold
         The accuracy threshold of the validation onset.
 
@@ -362,6 +364,8 @@ def metric_onsets(
     parts = []
     for name in names:
         da = ds[name].dropna("step", how="all")  # the steps where it was measured
+        if da.sizes["step"] == 0:  # never measured (NaN throughout): no onset
+            da = ds[name]
         above = (da > float(levels[name])).astype(int)
         # above from here to the end: a reversed cumulative product along step
         stays = above.isel(step=slice(None, None, -1)).cumprod("step")

@@ -182,3 +182,7 @@ def test_metric_onset_is_where_the_metric_stays_above_its_level() -> None:
     assert out["distance"].values.tolist()[0::2] == [-10.0, 0.0]
     with pytest.raises(ValueError):
         metric_onsets(ds, {"absent": 0.5})
+    # never measured (no training pair has a held-out swap): no onset, not an error
+    ds["abelian_train_heldout_swap"] = ds["abelian_train"] * np.nan
+    never = metric_onsets(ds, {"abelian_train_heldout_swap": 0.95})
+    assert np.isnan(never["metric_onset"]).all() and np.isnan(never["distance"]).all()
