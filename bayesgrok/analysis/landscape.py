@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -145,24 +145,38 @@ def project(trajectories: xr.Dataset, landscape_ds: xr.Dataset) -> xr.Dataset:
 
 
 def settling_step(
-    trajectories: xr.Dataset, names: Sequence[str], tolerance: float = 0.1
+    trajectories: xr.Dataset,
+    names: Sequence[str],
+    tolerance: float = 0.1,
+    rule: Literal["stays", "first"] = "stays",
 ) -> xr.DataArray:
-    """The first logged step from which a trajectory stays within ``tolerance`` of its end.
+    """When a trajectory settles within ``tolerance`` of its end.
 
     Distance is Euclidean in the coordinates ``names``; the end is the last logged point.
+    ``rule="stays"``: the first logged step from which the trajectory stays within
+    ``tolerance``; ``rule="first"``: the first logged step at which it is within
+    ``tolerance`` (it may leave again, as a path that overshoots does).
 
     Examples
     --------
     >>> import numpy as np, xarray as xr
-    >>> traj = xr.Dataset({"a": (("seed", "step"), [[0.0, 0.5, 0.95, 1.0]])},
-    ...                   coords={"step": [0, 10, 20, 30]})
+    >>> traj = xr.Dataset({"a": (("seed", "step"), [[0.0, 0.95, 0.5, 0.95, 1.0]])},
+    ...                   coords={"step": [0, 10, 20, 30, 40]})
     >>> settling_step(traj, ["a"]).values.tolist()
-    [20]
+    [30]
+    >>> settling_step(traj, ["a"], rule="first").values.tolist()
+    [10]
     """
+    if rule not in ("stays", "first"):
+        raise ValueError(f"settling_step: rule must be 'stays' or 'first', got {rule!r}")
     coords = xr.concat([trajectories[n] for n in names], dim="coordinate")
     end = coords.isel(step=-1)
     distance = np.sqrt(((coords - end) ** 2).sum("coordinate"))
     outside = distance > tolerance
+    if rule == "first":
+        first = (~outside).argmax("step")
+        return trajectories["step"].isel(step=first).drop_vars("step", errors="ignore") \
+            .rename("first_within_step")
     # last step still outside; the settling step is the one after it
     reversed_outside = outside.isel(step=slice(None, None, -1))
     n = trajectories.sizes["step"]

@@ -15,17 +15,20 @@ residual and representer weights), jitter included.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import gpjax as gpx
 import jax
 import jax.numpy as jnp
 
+from bayesgrok.families.gp_classification import inverse_softplus
 from bayesgrok.families.gp_kernels import rbf_kernel
 from bayesgrok.search.contract import Batch, JaxFamily
 from bayesgrok.tasks.split import Split
 
 LOG_SOFTPLUS_0 = math.log(math.log(2.0))  # log(0.693...), GPyTorch's default hyperparameters
+GPYTORCH_NOISE_FLOOR = 1e-4
+"""The lower bound of GPyTorch's ``GaussianLikelihood`` noise (``GreaterThan(1e-4)``)."""
 
 
 class GPRegression(JaxFamily):
@@ -44,6 +47,15 @@ class GPRegression(JaxFamily):
         Whether the constant mean and the noise are trained (else held at their start).
     jitter
         Added to the diagonal before the Cholesky factorisation.
+    noise_parametrization
+        How the noise variance is trained: ``"log"`` (the parameter ``log_noise``, noise
+        ``= exp(log_noise) + noise_floor``) or ``"softplus"`` (the parameter ``raw_noise``,
+        noise ``= softplus(raw_noise) + noise_floor``: GPyTorch's ``GreaterThan``
+        constraint, whose default floor is :data:`GPYTORCH_NOISE_FLOOR`). Either way the
+        start is ``exp(initial_log_noise)`` and the probe ``log_noise`` records the log of
+        the noise variance in force.
+    noise_floor
+        Lower bound added to the noise variance (``>= 0``, below the initial noise).
 
     Examples
     --------
@@ -74,10 +86,21 @@ class GPRegression(JaxFamily):
         learn_mean: bool = True,
         learn_noise: bool = True,
         jitter: float = 1e-6,
+        noise_parametrization: Literal["log", "softplus"] = "log",
+        noise_floor: float = 0.0,
     ) -> None:
         super().__init__(complexity_weight)
         if jitter < 0:
             raise ValueError(f"jitter must be >= 0, got {jitter}")
+        if noise_parametrization not in ("log", "softplus"):
+            raise ValueError("noise_parametrization must be 'log' or 'softplus', got "
+                             f"{noise_parametrization!r}")
+        noise_floor = float(noise_floor)
+        if not (noise_floor >= 0 and math.exp(initial_log_noise) > noise_floor):
+            raise ValueError(f"noise_floor must be >= 0 and below the initial noise "
+                             f"{math.exp(initial_log_noise):.6g}, got {noise_floor!r}")
+        self.noise_parametrization = noise_parametrization
+        self.noise_floor = noise_floor
         self.initial = {
             "log_lengthscale": float(initial_log_lengthscale),
             "log_outputscale": float(initial_log_outputscale),
@@ -89,17 +112,37 @@ class GPRegression(JaxFamily):
         self.jitter = float(jitter)
 
     # -- the GPJax model -------------------------------------------------------------
+    @property
+    def _noise_key(self) -> str:
+        return "raw_noise" if self.noise_parametrization == "softplus" else "log_noise"
+
+    def noise(self, params: dict[str, jax.Array]) -> jax.Array:
+        """The noise variance in force: ``exp`` or ``softplus`` of its parameter, plus the floor.
+
+        Examples
+        --------
+        >>> fam = GPRegression(noise_parametrization="softplus", noise_floor=1e-4,
+        ...                    initial_log_noise=math.log(math.log(2.0) + 1e-4))
+        >>> round(float(fam.noise(fam.init(None, None))), 6), fam.init(None, None)["raw_noise"]
+        (0.693247, Array(0., dtype=float32, weak_type=True))
+        """
+        value = params[self._noise_key]
+        if not self.learn_noise:
+            value = jax.lax.stop_gradient(value)
+        if self.noise_parametrization == "softplus":
+            return jax.nn.softplus(value) + self.noise_floor
+        return jnp.exp(value) + self.noise_floor
+
     def _posterior(self, params: dict[str, jax.Array]) -> Any:
         fixed = jax.lax.stop_gradient
         mean = params["mean"] if self.learn_mean else fixed(params["mean"])
-        log_noise = params["log_noise"] if self.learn_noise else fixed(params["log_noise"])
         kernel = rbf_kernel(
             jnp.exp(params["log_lengthscale"]), jnp.exp(params["log_outputscale"])
         )
         prior = gpx.gps.Prior(
             mean_function=gpx.mean_functions.Constant(mean), kernel=kernel, jitter=self.jitter
         )
-        likelihood = gpx.likelihoods.Gaussian(obs_stddev=jnp.exp(0.5 * log_noise))
+        likelihood = gpx.likelihoods.Gaussian(obs_stddev=jnp.sqrt(self.noise(params)))
         return prior * likelihood
 
     def condition(self, params: dict[str, jax.Array], data: Batch) -> Any:
@@ -121,7 +164,14 @@ class GPRegression(JaxFamily):
     # -- the contract ----------------------------------------------------------------
     def init(self, key: jax.Array | None, split: Split | None) -> dict[str, jax.Array]:
         """The starting hyperparameters (deterministic: the key is not used)."""
-        return {k: jnp.asarray(v) for k, v in self.initial.items()}
+        values = dict(self.initial)
+        if self.noise_parametrization == "softplus":
+            start = math.exp(values.pop("log_noise")) - self.noise_floor
+            raw = inverse_softplus(start)
+            values["raw_noise"] = 0.0 if abs(raw) < 1e-9 else raw
+        elif self.noise_floor:
+            values["log_noise"] = math.log(math.exp(values["log_noise"]) - self.noise_floor)
+        return {k: jnp.asarray(v) for k, v in values.items()}
 
     def error(self, params: dict[str, jax.Array], batch: Batch, train: Batch) -> jax.Array:
         """``1/2 r^T (K + noise I)^-1 r / N`` over ``batch``."""
@@ -144,8 +194,9 @@ class GPRegression(JaxFamily):
         d = train.x.shape[-1]
         lengthscale = jnp.full((d,), jnp.exp(params["log_lengthscale"]))
         out: dict[str, tuple[tuple[str, ...], Any]] = {
-            name: ((), params[name]) for name in self.coordinates
+            name: ((), params[name]) for name in self.coordinates if name != "log_noise"
         }
+        out["log_noise"] = ((), jnp.log(self.noise(params)))
         out["lengthscale"] = (("input_dim",), lengthscale)
         out["inverse_lengthscale"] = (("input_dim",), 1.0 / lengthscale)
         return out
@@ -158,4 +209,6 @@ class GPRegression(JaxFamily):
             "learn_mean": self.learn_mean,
             "learn_noise": self.learn_noise,
             "jitter": self.jitter,
+            "noise_parametrization": self.noise_parametrization,
+            "noise_floor": self.noise_floor,
         }

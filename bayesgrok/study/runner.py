@@ -564,12 +564,14 @@ def write_landscape(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = 
     store.write_netcdf(land, out / "landscape.nc")
     names = [spec.x, spec.y]
     settle = settling_step(ds, names, spec.tolerance)
+    first = settling_step(ds, names, spec.tolerance, rule="first")
     table = xr.Dataset({
         f"start_{spec.x}": ds[spec.x].isel(step=0, drop=True),
         f"start_{spec.y}": ds[spec.y].isel(step=0, drop=True),
         f"end_{spec.x}": ds[spec.x].isel(step=-1, drop=True),
         f"end_{spec.y}": ds[spec.y].isel(step=-1, drop=True),
-        f"steps_to_within_{spec.tolerance:g}_of_end": settle,
+        f"first_within_{spec.tolerance:g}_of_end": first,
+        f"stays_within_{spec.tolerance:g}_of_end_from": settle,
     })
     frame = table.to_dataframe().reset_index()
     swept = [c for c in ds.coords if ds[c].dims == ("run",) and c != "run"]

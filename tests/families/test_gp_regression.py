@@ -97,3 +97,28 @@ def test_ablation_inflates_the_noise_and_loses_the_fit():
     assert final["log_noise"].item() > 5.0
     assert final["val_mse"].item() > 0.3
     assert ds["val_mse"].min().item() < 0.05  # it passed through a good fit on the way
+
+
+def test_softplus_noise_has_gpytorchs_floor_and_start():
+    # GPyTorch's GaussianLikelihood: noise = softplus(raw) + 1e-4, raw starting at 0.
+    start = float(np.log(np.log(2.0) + 1e-4))
+    fam = GPRegression(noise_parametrization="softplus", noise_floor=1e-4,
+                       initial_log_noise=start)
+    with jax.enable_x64(True):
+        p = fam.init(None, None)
+        assert "log_noise" not in p and float(p["raw_noise"]) == 0.0
+        assert float(fam.noise(p)) == pytest.approx(np.log(2.0) + 1e-4, rel=1e-12)
+        low = {**p, "raw_noise": jnp.asarray(-60.0)}
+        assert float(fam.noise(low)) == pytest.approx(1e-4, rel=1e-12)  # never below the floor
+        assert float(fam.probes(low, Batch(jnp.zeros((2, 1)), jnp.zeros(2)))["log_noise"][1]) \
+            == pytest.approx(np.log(1e-4))
+    with pytest.raises(ValueError, match="noise_floor"):
+        GPRegression(noise_floor=1.0)
+
+
+def test_ablation_with_softplus_noise_stays_above_the_floor_and_records_log_noise():
+    ds = _run(-6.0, 4.0, steps=200, complexity_weight=0.0, noise_parametrization="softplus",
+              noise_floor=1e-4)
+    assert ds["log_noise"].dims == ("seed", "step")
+    assert float(ds["log_noise"].min()) >= np.log(1e-4)
+    assert "raw_noise" not in ds
