@@ -32,6 +32,7 @@ from bayesgrok.search.optimizers import OptimizerError, make_optimizer
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.schema import StudySpec, load_card, load_toml, parse_study
 from bayesgrok.tasks import TASKS, make_task, task_parameters
+from bayesgrok.tasks.preview import preview_task
 
 
 @dataclass
@@ -226,8 +227,8 @@ def resolve_run(
                          spec.task.name)
     task_params = _check_params(spec.task.params(), task_parameters(spec.task.name), file,
                                 "task", f"task {spec.task.name!r}")
-    try:
-        split = make_task(spec.task.name, seed=spec.sweep.seeds[0], **spec.task.params())
+    try:  # a preview: sizes, kind and data checksums, without downloading anything
+        split = preview_task(spec.task.name, seed=spec.sweep.seeds[0], **spec.task.params())
     except ValueError as exc:
         raise StudyError(file, "task", str(exc), spec.task.params()) from None
     if split.kind == "regression" and split.accuracy is None and (
@@ -298,6 +299,8 @@ def resolve_run(
         "search": spec.search.model_dump(mode="json"),
         "seeds": spec.sweep.seeds,
     })
+    if split.checksums:  # the data read (files' checksums): changed data make another run
+        config["data"] = _jsonable(split.checksums)
     return RunSpec(
         run_id=_run_id(swept, config, label_names or set()),
         swept=swept,

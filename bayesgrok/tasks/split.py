@@ -3,6 +3,8 @@
 A split holds the training and validation arrays of one seeded draw of a task, plus what
 the task knows about itself (classification or regression, classes, which input columns
 are operands or spurious). Arrays are NumPy; engines convert them to their backend.
+A :class:`TaskPreview` is what a study needs to know of a draw before it runs (sizes, kind,
+the checksums of the data files), without the arrays.
 """
 
 from __future__ import annotations
@@ -105,3 +107,69 @@ class Split:
         3
         """
         return replace(self, x_train=x_train, x_val=x_val, **changes)
+
+
+@dataclass(frozen=True)
+class TaskPreview:
+    """What a study checks and records of a task draw before any run: no arrays.
+
+    Made from a drawn split by :meth:`of`, or, by a task whose data are fetched on first use
+    (MNIST's download), from its parameters alone, so that a study can be checked on a
+    machine that does not hold the data yet.
+
+    Parameters
+    ----------
+    name, kind, n_classes, accuracy, operand_columns, spurious_columns
+        As in :class:`Split`.
+    n_train, n_val
+        Numbers of training and validation points.
+    checksums
+        Digests of the data the task reads, by part (``{"test_images": "md5:..."}``), the
+        same for every seed; ``None`` for generated data. A study puts them into every
+        run's configuration, so that changed data never pass for a finished run.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = Split("toy", np.zeros((2, 1)), np.zeros(2), np.zeros((3, 1)), np.zeros(3),
+    ...           kind="regression", metadata={"provenance": {"checksums": {"x": "md5:00"}}})
+    >>> p = TaskPreview.of(s)
+    >>> p.n_train, p.n_val, p.checksums
+    (2, 3, {'x': 'md5:00'})
+    """
+
+    name: str
+    kind: Kind
+    n_train: int
+    n_val: int
+    n_classes: int | None = None
+    accuracy: AccuracyRule | None = None
+    operand_columns: tuple[int, ...] = ()
+    spurious_columns: tuple[int, ...] = ()
+    checksums: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, split: Split) -> TaskPreview:
+        """The preview of a drawn split; ``checksums`` from ``metadata["provenance"]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> s = Split("toy", np.zeros((2, 1)), np.zeros(2), np.zeros((1, 1)), np.zeros(1),
+        ...           kind="regression")
+        >>> TaskPreview.of(s).checksums is None
+        True
+        """
+        provenance = split.metadata.get("provenance")
+        checksums = provenance.get("checksums") if isinstance(provenance, dict) else None
+        return cls(
+            name=split.name,
+            kind=split.kind,
+            n_train=split.n_train,
+            n_val=split.n_val,
+            n_classes=split.n_classes,
+            accuracy=split.accuracy,
+            operand_columns=tuple(split.operand_columns),
+            spurious_columns=tuple(split.spurious_columns),
+            checksums=dict(checksums) if checksums else None,
+        )
