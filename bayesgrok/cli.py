@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -246,6 +247,32 @@ def _print_summary(result: Path) -> None:
         out.width = max(out.width, 160)
     out.print(view)
     _print_problems(ds, table)
+    _print_threading(ds)
+
+
+def _describe_threads(settings: dict) -> str:
+    xla = settings.get("xla_threads")
+    torch_threads = settings.get("torch_threads")
+    parts = [f"XLA {xla if xla is not None else 'default (one per core)'}"]
+    if torch_threads is not None:
+        parts.append(f"torch {torch_threads}")
+    parts.append(f"on {settings.get('cpus', '?')} of {settings.get('cpu_count', '?')} cores")
+    flags = settings.get("xla_flags")
+    return ", ".join(parts) + (f" (XLA_FLAGS={flags!r})" if flags else "")
+
+
+def _print_threading(ds) -> None:  # noqa: ANN001 - a study Dataset
+    """The threads the runs computed with, and any warning about their data."""
+    for name, describe in (("threading", _describe_threads), ("data_provenance", None)):
+        if name not in ds:
+            continue
+        values = sorted({str(v) for v in np.atleast_1d(ds[name].values)})
+        for text in values:
+            settings = json.loads(text) if text else {}
+            if describe is not None and settings:
+                out.print(f"threads: {describe(settings)}", highlight=False)
+            elif describe is None and settings.get("warning"):
+                out.print(f"[bold yellow]data:[/] {settings['warning']}")
 
 
 _STATUS_STYLE = {"failed": "bold red", "diverged": "bold yellow"}

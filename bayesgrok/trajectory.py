@@ -242,6 +242,8 @@ def combine(
             "objective_formula": ds.attrs.get("objective_formula", ""),
             "config": ds.attrs.get("config", "{}"),
             "spurious_columns": ds.attrs.get("spurious_columns", "[]"),
+            "threading": ds.attrs.get("threading", "{}"),
+            "data_provenance": ds.attrs.get("data_provenance", "{}"),
         }
         ds = ds.assign({k: xr.DataArray(np.asarray(v, dtype=object)) for k, v in extra.items()})
         ds = ds.assign(wall_time_s=xr.DataArray(float(ds.attrs.get("wall_time_s", np.nan))))

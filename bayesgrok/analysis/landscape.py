@@ -175,12 +175,16 @@ def settling_step(
     outside = distance > tolerance
     if rule == "first":
         first = (~outside).argmax("step")
-        return trajectories["step"].isel(step=first).drop_vars("step", errors="ignore") \
-            .rename("first_within_step")
+        return _step_values(trajectories, first).rename("first_within_step")
     # last step still outside; the settling step is the one after it
     reversed_outside = outside.isel(step=slice(None, None, -1))
     n = trajectories.sizes["step"]
     last_outside = n - 1 - reversed_outside.argmax("step")
     index = xr.where(outside.any("step"), last_outside + 1, 0).clip(max=n - 1)
-    steps = trajectories["step"]
-    return steps.isel(step=index).drop_vars("step", errors="ignore").rename("settling_step")
+    return _step_values(trajectories, index).rename("settling_step")
+
+
+def _step_values(trajectories: xr.Dataset, index: xr.DataArray) -> xr.DataArray:
+    """The logged steps at ``index``, without the step coordinates (step, epoch)."""
+    step_coords = [n for n, c in trajectories.coords.items() if "step" in c.dims]
+    return trajectories["step"].isel(step=index).drop_vars(step_coords, errors="ignore")

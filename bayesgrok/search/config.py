@@ -194,6 +194,11 @@ class SearchConfig(BaseModel):
     metrics_noise
         Noise level of the robustness metrics among a family's ``metrics`` (perturbed
         accuracy, information metrics); ``None``: the family's default (0.1).
+    threads
+        Pin the number of threads XLA's CPU client and torch compute with (see
+        :func:`bayesgrok.search.threads.pin_threads`), for results that must not depend on
+        the machine's core count; ``None`` (default): the machine's default. The threads
+        in force are recorded in every trajectory either way (``threading`` attribute).
 
     Examples
     --------
@@ -218,6 +223,7 @@ class SearchConfig(BaseModel):
     perturbation: Perturbation | None = None
     commutativity_penalty: NonNegativeFloat = 0.0
     metrics_noise: NonNegativeFloat | None = None
+    threads: PositiveInt | None = None
 
     @model_validator(mode="after")
     def _one_length(self) -> SearchConfig:

@@ -27,6 +27,7 @@ import xarray as xr
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch, Family
 from bayesgrok.search.optimizers import make_optimizer
+from bayesgrok.search.threads import thread_settings
 from bayesgrok.tasks.split import Split
 from bayesgrok.trajectory import SCHEMA_VERSION, validate
 
@@ -373,6 +374,8 @@ def run_with_artifacts(
         "operand_columns": json.dumps([int(c) for c in first.operand_columns]),
         "total_steps": total,
         "versions": json.dumps(versions()),
+        "threading": json.dumps(thread_settings()),
+        "data_provenance": json.dumps(first.metadata.get("provenance", {}), default=str),
         "wall_time_s": wall,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "schema_version": SCHEMA_VERSION,

@@ -34,6 +34,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from bayesgrok.search.config import LogSchedule
+from bayesgrok.search.threads import thread_settings
 from bayesgrok.tasks.split import Split
 from bayesgrok.trajectory import SCHEMA_VERSION, validate
 
@@ -54,6 +55,8 @@ class NUTSConfig(BaseModel):
         strongly correlated directions (a broad prior and few data points).
     log
         Which draw counts the trajectory records (posterior averages up to each).
+    threads
+        Pin the threads of XLA's CPU client and torch (see :class:`SearchConfig`).
 
     Examples
     --------
@@ -71,6 +74,7 @@ class NUTSConfig(BaseModel):
     max_tree_depth: PositiveInt = 10
     dense_mass: bool = False
     log: LogSchedule = Field(default_factory=lambda: LogSchedule(log_spaced=30))
+    threads: PositiveInt | None = None
 
     def total_steps(self, n_train: int) -> int:
         """Draws per chain (the length of the trajectory)."""
@@ -247,6 +251,8 @@ def run(
         "total_steps": int(search.num_samples),
         "spurious_columns": json.dumps([int(c) for c in first.spurious_columns]),
         "versions": json.dumps(_versions()),
+        "threading": json.dumps(thread_settings()),
+        "data_provenance": json.dumps(first.metadata.get("provenance", {}), default=str),
         "wall_time_s": wall,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "schema_version": SCHEMA_VERSION,

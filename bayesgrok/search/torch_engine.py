@@ -39,6 +39,7 @@ import xarray as xr
 
 from bayesgrok.search.config import Perturbation, SearchConfig
 from bayesgrok.search.optimizers import OptimizerError
+from bayesgrok.search.threads import thread_settings
 from bayesgrok.tasks.split import Split
 from bayesgrok.trajectory import SCHEMA_VERSION, validate
 
@@ -779,6 +780,8 @@ def _dataset(family: Any, states: Sequence[_Seed], search: SearchConfig, steps: 
         "metrics_steps": json.dumps(search.metrics_steps(first.n_train).tolist()),
         "training_methods": _methods_note(family, search),
         "versions": json.dumps(versions()),
+        "threading": json.dumps(thread_settings()),
+        "data_provenance": json.dumps(first.metadata.get("provenance", {}), default=str),
         "wall_time_s": wall,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "schema_version": SCHEMA_VERSION,

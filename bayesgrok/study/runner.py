@@ -206,6 +206,8 @@ def run_study(
             f"{', ...' if len(conflicts) > 3 else ''}); refusing to overwrite them: choose "
             "another --out, or pass --force to recompute and overwrite them"
         )
+    if todo:
+        pin_study_threads(study, str(path))
     reporter.start_study(study, len(todo))
     by_id = {run.run_id: run for run in todo}
     tracebacks: dict[str, str] = {}
@@ -234,6 +236,38 @@ def run_study(
 
         result.report = write_report(out, dataset=result.dataset)[0]
     return result
+
+
+def pin_study_threads(study: Study, path: str) -> int | None:
+    """Pin this process's threads to the study's ``[search] threads``, if it gives one.
+
+    Every run of a study must agree on it (a sweep may not vary it); see
+    :func:`bayesgrok.search.threads.pin_threads`.
+
+    Raises
+    ------
+    bayesgrok.study.errors.StudyError
+        If the runs disagree, or JAX already computed in this process with other threads.
+
+    Examples
+    --------
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> pin_study_threads(load_study(studies_dir() / "miller_linear.toml"), "x.toml") is None
+    True
+    """
+    from bayesgrok.search.threads import ThreadPinError, pin_threads
+
+    wanted = {getattr(run.search, "threads", None) for run in study.runs}
+    if len(wanted) > 1:
+        raise StudyError(path, "search.threads", f"the runs of one study must pin the same "
+                         f"number of threads, got {sorted(map(str, wanted))}")
+    threads = wanted.pop()
+    if threads is not None:
+        try:
+            pin_threads(threads)
+        except ThreadPinError as exc:
+            raise StudyError(path, "search.threads", str(exc)) from None
+    return threads
 
 
 def combine_runs(study: Study, finished: dict[str, xr.Dataset]) -> xr.Dataset:
