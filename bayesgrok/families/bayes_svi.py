@@ -70,13 +70,34 @@ def inverse_softplus(s: float) -> float:
     return float(math.log(math.expm1(s)))
 
 
-def mean_field_guide(shapes: Shapes) -> Callable[..., None]:
+STD_PARAMETRIZATIONS = ("softplus", "log")
+
+
+def std_transform(parametrization: str) -> Callable[[jax.Array], jax.Array]:
+    """The map from the unconstrained ``rho`` to a standard deviation.
+
+    ``"softplus"``: ``softplus(rho)`` (Bayes by Backprop); ``"log"``: ``exp(rho)`` (the
+    published A6 code's ``q_log_std``).
+
+    Examples
+    --------
+    >>> round(float(std_transform("log")(jnp.log(0.01))), 6)
+    0.01
+    """
+    if parametrization not in STD_PARAMETRIZATIONS:
+        raise ValueError(f"std_parametrization must be 'softplus' or 'log', got "
+                         f"{parametrization!r}")
+    return jax.nn.softplus if parametrization == "softplus" else jnp.exp
+
+
+def mean_field_guide(shapes: Shapes, std_parametrization: str = "softplus") -> Callable[..., None]:
     """A NumPyro mean-field Gaussian guide over the sites ``shapes``.
 
-    Each site ``name`` gets the params ``name_loc`` (init 0) and ``name_rho`` (init
-    ``inverse_softplus(0.01)``) and is drawn from ``Normal(loc, softplus(rho))`` with its
-    entries as event dimensions, like the prior sites of the models. The guide takes (and
-    ignores) the model's arguments.
+    Each site ``name`` gets the params ``name_loc`` (init 0) and ``name_rho`` (init: a
+    standard deviation of 0.01) and is drawn from ``Normal(loc, std(rho))`` with its
+    entries as event dimensions, like the prior sites of the models; ``std`` is
+    :func:`std_transform` of ``std_parametrization``. The guide takes (and ignores) the
+    model's arguments.
 
     Examples
     --------
@@ -85,13 +106,14 @@ def mean_field_guide(shapes: Shapes) -> Callable[..., None]:
     >>> sorted(tr), tr["w0"]["value"].shape
     (['w0', 'w0_loc', 'w0_rho'], (3,))
     """
-    rho0 = inverse_softplus(0.01)
+    transform = std_transform(std_parametrization)
+    rho0 = inverse_softplus(0.01) if std_parametrization == "softplus" else math.log(0.01)
 
     def guide(*args: Any, **kwargs: Any) -> None:
         for name, shape in shapes.items():
             loc = numpyro.param(f"{name}_loc", jnp.zeros(shape))
             rho = numpyro.param(f"{name}_rho", jnp.full(shape, rho0))
-            q = dist.Normal(loc, jax.nn.softplus(rho)).to_event(len(shape))
+            q = dist.Normal(loc, transform(rho)).to_event(len(shape))
             numpyro.sample(name, q)
 
     return guide
@@ -130,8 +152,15 @@ class _MeanFieldSVI(JaxFamily):
         n_samples_eval: int,
         n_samples_train: int,
         eval_seed: int,
+        std_parametrization: str = "softplus",
+        init_means: str = "jax",
     ) -> None:
         super().__init__(complexity_weight)
+        std_transform(std_parametrization)  # checks the name
+        if init_means not in ("jax", "torch"):
+            raise ValueError(f"init_means must be 'jax' or 'torch', got {init_means!r}")
+        self.std_parametrization = std_parametrization
+        self.init_means = init_means
         if not (self.complexity_weight >= 0 and math.isfinite(self.complexity_weight)):
             raise ValueError(f"complexity_weight must be >= 0, got {complexity_weight}")
         self.prior_scale = _positive("prior_scale", prior_scale)
@@ -165,20 +194,30 @@ class _MeanFieldSVI(JaxFamily):
         }
 
     # -- the variational distribution ----------------------------------------------------
+    def _torch_means(self, seed: int, shapes: Shapes) -> dict[str, jax.Array]:
+        raise ValueError(f"family {self.name!r} has no torch initialisation; use "
+                         "init_means = 'jax'")
+
     def init(self, key: jax.Array, split: Split) -> Params:
-        """Means ``~ N(0, sigma_init^2)`` drawn with ``key``; stds at ``init_std``."""
+        """Means ``~ N(0, sigma_init^2)`` drawn with ``key`` (or, with ``init_means =
+        "torch"``, with torch's generator seeded by the split's seed); stds at ``init_std``."""
         self._check_split(split)
         shapes = self.shapes(split.n_features)
-        rho = inverse_softplus(self.init_std)
+        if self.std_parametrization == "softplus":
+            rho = inverse_softplus(self.init_std)
+        else:
+            rho = math.log(self.init_std)
+        means = (self._torch_means(split.seed, shapes) if self.init_means == "torch"
+                 else self._initial_means(key, shapes))
         return {
-            "loc": self._initial_means(key, shapes),
+            "loc": means,
             "rho": {n: jnp.full(s, rho, dtype=jnp.float32) for n, s in shapes.items()},
         }
 
-    @staticmethod
-    def std(params: Params) -> dict[str, jax.Array]:
-        """The guide's standard deviations, ``softplus(rho)`` per site."""
-        return {k: jax.nn.softplus(v) for k, v in params["rho"].items()}
+    def std(self, params: Params) -> dict[str, jax.Array]:
+        """The guide's standard deviations, ``softplus(rho)`` or ``exp(rho)`` per site."""
+        transform = std_transform(self.std_parametrization)
+        return {k: transform(v) for k, v in params["rho"].items()}
 
     @staticmethod
     def param_map(params: Params) -> dict[str, jax.Array]:
@@ -187,8 +226,7 @@ class _MeanFieldSVI(JaxFamily):
         out.update({f"{k}_rho": v for k, v in params["rho"].items()})
         return out
 
-    @staticmethod
-    def guide_for(params: Params) -> Callable[..., None]:
+    def guide_for(self, params: Params) -> Callable[..., None]:
         """The NumPyro guide whose sites have the shapes of ``params``.
 
         Sites come in sorted name order (``b0, b1, ..., w0, w1, ...``) whatever the
@@ -197,7 +235,8 @@ class _MeanFieldSVI(JaxFamily):
         same inside and outside ``jit``.
         """
         loc = params["loc"]
-        return mean_field_guide({k: tuple(loc[k].shape) for k in sorted(loc)})
+        return mean_field_guide({k: tuple(loc[k].shape) for k in sorted(loc)},
+                                self.std_parametrization)
 
     def draw(self, params: Params, key: jax.Array) -> dict[str, jax.Array]:
         """One reparameterised draw of every weight from the guide (NumPyro's sampler)."""
@@ -273,6 +312,8 @@ class _MeanFieldSVI(JaxFamily):
             "n_samples_eval": self.n_samples_eval,
             "n_samples_train": self.n_samples_train,
             "eval_seed": self.eval_seed,
+            "std_parametrization": self.std_parametrization,
+            "init_means": self.init_means,
         }
 
 
@@ -334,13 +375,21 @@ class BayesMLPSVI(_MeanFieldSVI):
         n_samples_eval: int = 16,
         n_samples_train: int = 1,
         eval_seed: int = 0,
+        local_reparameterization: bool = False,
+        std_parametrization: str = "softplus",
+        init_means: str = "jax",
     ) -> None:
         super().__init__(complexity_weight, prior_scale, sigma_init, init_std,
-                         n_samples_eval, n_samples_train, eval_seed)
+                         n_samples_eval, n_samples_train, eval_seed, std_parametrization,
+                         init_means)
         if isinstance(widths, int | float | str):
             raise ValueError(f"widths must be a list of layer widths, got {widths!r}")
         self.widths = tuple(_count("widths", w, 1) for w in widths)
         self.n_classes = _count("n_classes", n_classes, 2)
+        if not isinstance(local_reparameterization, bool):
+            raise ValueError("local_reparameterization must be true or false, got "
+                             f"{local_reparameterization!r}")
+        self.local_reparameterization = local_reparameterization
 
     def shapes(self, d_in: int) -> Shapes:
         """Sites ``w0, b0, ...`` of the MLP ``d_in -> widths -> n_classes``."""
@@ -360,17 +409,90 @@ class BayesMLPSVI(_MeanFieldSVI):
                 f"with {split.n_classes} classes"
             )
 
+    def _torch_means(self, seed: int, shapes: Shapes) -> dict[str, jax.Array]:
+        """The published A6 code's means: per layer, in order, one ``(d_in + 1, d_out)``
+        matrix ``torch.Tensor(...).normal_(0, sigma_init)`` after ``torch.manual_seed(seed)``,
+        whose last row is the bias (its input is a column of ones)."""
+        import torch
+
+        generator = torch.Generator().manual_seed(int(seed))
+        out: dict[str, jax.Array] = {}
+        for i in range(len(self.widths) + 1):
+            d_in, d_out = shapes[f"w{i}"]
+            m = torch.empty(d_in + 1, d_out).normal_(0.0, self.sigma_init, generator=generator)
+            out[f"w{i}"] = jnp.asarray(m[:-1].numpy(), dtype=jnp.float32)
+            out[f"b{i}"] = jnp.asarray(m[-1].numpy(), dtype=jnp.float32)
+        return out
+
+    def local_logits(self, params: Params, x: jax.Array, key: jax.Array) -> jax.Array:
+        """Logits ``(n, C)`` by the local reparameterisation trick (Kingma et al., 2015).
+
+        Each layer's pre-activations are drawn directly, independently per example and
+        unit: ``z ~ N(h @ m_w + m_b, h^2 @ s_w^2 + s_b^2)``, the exact distribution of
+        ``h @ w + b`` for independent Gaussian weights; ReLU between layers, none after
+        the last.
+
+        Examples
+        --------
+        >>> fam = BayesMLPSVI(widths=(4,), local_reparameterization=True)
+        >>> from bayesgrok.tasks import make_task
+        >>> p = fam.init(jax.random.PRNGKey(0), make_task("parity", 0, n_points=20, n_train=10))
+        >>> fam.local_logits(p, jnp.ones((5, 3)), jax.random.PRNGKey(1)).shape
+        (5, 2)
+        """
+        std = self.std(params)
+        n_layers = len(self.widths) + 1
+        keys = jax.random.split(key, n_layers)
+        h = x
+        for i in range(n_layers):
+            mean = h @ params["loc"][f"w{i}"] + params["loc"][f"b{i}"]
+            var = (h * h) @ (std[f"w{i}"] ** 2) + std[f"b{i}"] ** 2
+            z = mean + jnp.sqrt(var) * jax.random.normal(keys[i], mean.shape, mean.dtype)
+            h = jax.nn.relu(z) if i < n_layers - 1 else z
+        return h
+
+    def logits(self, params: Params, x: jax.Array, key: jax.Array) -> jax.Array:
+        """One draw of the logits: local reparameterisation, or one weight draw for all."""
+        if self.local_reparameterization:
+            return self.local_logits(params, x, key)
+        return mlp_logits(self.draw(params, key), x)
+
+    def error(
+        self, params: Params, batch: Batch, train: Batch, key: jax.Array | None = None
+    ) -> jax.Array:
+        """``-E_q[log p(y | w)]`` per point (Monte Carlo; see the base class).
+
+        With ``local_reparameterization`` each draw is of the pre-activations
+        (:meth:`local_logits`), scored by the NumPyro model's categorical likelihood.
+        """
+        if not self.local_reparameterization:
+            return super().error(params, batch, train, key)
+
+        def one(k: jax.Array) -> jax.Array:
+            logits = self.local_logits(params, batch.x, k)
+            return -jnp.mean(dist.Categorical(logits=logits).log_prob(batch.y))
+
+        return jnp.mean(jax.vmap(one)(self._keys(key)))
+
+    def batch_accuracy(self, params: Params, batch: Batch, key: jax.Array) -> jax.Array:
+        """Accuracy on ``batch`` of one draw of the logits: the draw the training step
+        with ``key`` makes (the first of its ``n_samples_train``), as the published code
+        counts accuracy from its training forward pass."""
+        logits = self.logits(params, batch.x, self._keys(key)[0])
+        return jnp.mean(jnp.argmax(logits, axis=-1) == batch.y)
+
     def predict(self, params: Params, x: jax.Array, train: Batch) -> jax.Array:
         """Posterior-predictive class probabilities ``(n, C)`` over the fixed eval draws."""
 
         def one(k: jax.Array) -> jax.Array:
-            return jax.nn.softmax(mlp_logits(self.draw(params, k), x), axis=-1)
+            return jax.nn.softmax(self.logits(params, x, k), axis=-1)
 
         return jnp.mean(jax.vmap(one)(self._keys(None)), axis=0)
 
     def config(self) -> dict[str, Any]:
         """Hyperparameters recorded in the trajectory."""
-        return {**super().config(), "widths": list(self.widths), "n_classes": self.n_classes}
+        return {**super().config(), "widths": list(self.widths), "n_classes": self.n_classes,
+                "local_reparameterization": self.local_reparameterization}
 
 
 class BayesLinearSVI(_MeanFieldSVI):

@@ -136,16 +136,22 @@ class _Compiled:
         self.accuracy = accuracy
         self.probe_dims: dict[str, tuple[str, ...]] = {}
         self._scans: dict[int, Callable[..., Any]] = {}
+        # families that count accuracy per minibatch as the published code does
+        self.batch_accuracy = getattr(family, "batch_accuracy", None)
         self.measure = jax.jit(over_seeds(family, self._measure_one))
 
     def _step(self, train: Batch, key: jax.Array, state: tuple, _: Any) -> tuple[tuple, None]:
-        params, opt_state, alive, diverged_at, t = state
+        params, opt_state, alive, diverged_at, t, counted = state
         batch = _select_batch(train, key, t, self.batch)
         if getattr(self.family, "stochastic", False):
             step_key = jax.random.fold_in(jax.random.fold_in(key, 0x5EED), t)
             objective = partial(self.family.objective, key=step_key)
         else:
+            step_key = key
             objective = self.family.objective
+        if self.batch_accuracy is not None:  # the training forward pass, before the update
+            hit = self.batch_accuracy(params, batch, step_key)
+            counted = counted + jnp.stack([hit, jnp.ones_like(hit)]).astype(counted.dtype)
         loss, grads = jax.value_and_grad(objective)(params, batch, train)
         updates, new_opt_state = self.optimizer.update(grads, opt_state, params)
         new_params = optax.apply_updates(params, updates)
@@ -154,7 +160,7 @@ class _Compiled:
         params = jax.tree_util.tree_map(keep, new_params, params)
         opt_state = jax.tree_util.tree_map(keep, new_opt_state, opt_state)
         diverged_at = jnp.where(alive & ~ok, t, diverged_at)
-        return (params, opt_state, ok, diverged_at, t + 1), None
+        return (params, opt_state, ok, diverged_at, t + 1, counted), None
 
     def advance(self, state: tuple, train: Batch, keys: jax.Array, n: int) -> tuple:
         """Advance every seed ``n`` steps, in power-of-two scans compiled once each."""
@@ -174,7 +180,20 @@ class _Compiled:
 
         return scan
 
-    def _measure_one(self, params: Any, train: Batch, val: Batch) -> dict[str, jax.Array]:
+    def _batched_accuracy(self, params: Any, data: Batch, key: jax.Array) -> jax.Array:
+        """Mean over shuffled minibatches of one-draw accuracies (the published count)."""
+        n = data.x.shape[0]
+        order = jax.random.permutation(key, n)
+        size = min(self.batch, n)
+        hits = []
+        for b, start in enumerate(range(0, n, size)):
+            idx = order[start:start + size]
+            hits.append(self.batch_accuracy(params, Batch(data.x[idx], data.y[idx]),
+                                            jax.random.fold_in(key, b)))
+        return jnp.mean(jnp.stack(hits))
+
+    def _measure_one(self, params: Any, train: Batch, val: Batch,
+                     key: jax.Array) -> dict[str, jax.Array]:
         fam = self.family
         out = {
             "error": fam.error(params, train, train),
@@ -190,6 +209,8 @@ class _Compiled:
                 out[f"{part}_mse"] = jnp.mean((pred - data.y) ** 2)
                 if self.accuracy == "sign":
                     out[f"{part}_accuracy"] = jnp.mean(jnp.sign(pred) == jnp.sign(data.y))
+        if self.batch_accuracy is not None and self.kind == "classification":
+            out["val_batch_accuracy"] = self._batched_accuracy(params, val, key)
         for name, (dims, value) in fam.probes(params, train).items():
             self.probe_dims[name] = tuple(dims)
             out[name] = value
@@ -414,6 +435,7 @@ def _run(
         jnp.ones(n_seeds, dtype=bool),
         jnp.full(n_seeds, -1, dtype=jnp.int32),
         jnp.zeros(n_seeds, dtype=jnp.int32),
+        jnp.zeros((n_seeds, 2), dtype=jnp.float32),  # minibatch accuracies since the last log
     )
     compiled = _Compiled(family, optimizer, search.batch(first.n_train), first.kind,
                          first.accuracy)
@@ -434,7 +456,14 @@ def _run(
             snapshots[done] = jax.device_get(state[0])
         if done not in logged:
             continue
-        measured = jax.device_get(compiled.measure(state[0], train, val))
+        log_keys = jax.vmap(lambda k, d=done: jax.random.fold_in(jax.random.fold_in(k, 0xACC), d))(
+            batch_keys)
+        measured = dict(jax.device_get(compiled.measure(state[0], train, val, log_keys)))
+        if compiled.batch_accuracy is not None and first.kind == "classification":
+            counted = np.asarray(jax.device_get(state[5]), dtype=np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                measured["train_batch_accuracy"] = counted[:, 0] / counted[:, 1]
+            state = (*state[:5], jnp.zeros_like(state[5]))
         alive = np.asarray(jax.device_get(state[2]))
         measured_ok = np.isfinite(np.asarray(measured["objective"]))
         record = {}
@@ -445,7 +474,7 @@ def _run(
         records.append(record)
         if not measured_ok.all():
             # a non-finite objective at a logged step also ends that seed's search
-            state = (state[0], state[1], state[2] & jnp.asarray(measured_ok), state[3], state[4])
+            state = (state[0], state[1], state[2] & jnp.asarray(measured_ok), *state[3:])
             state = _mark_diverged(state, measured_ok, done)
     out: dict[str, Any] = {
         name: np.stack([r[name] for r in records], axis=1) for name in records[0]
@@ -464,6 +493,6 @@ def _run(
 
 
 def _mark_diverged(state: tuple, measured_ok: np.ndarray, step: int) -> tuple:
-    params, opt_state, alive, diverged_at, t = state
+    params, opt_state, alive, diverged_at, t, counted = state
     newly = jnp.asarray(~measured_ok) & (diverged_at < 0)
-    return params, opt_state, alive, jnp.where(newly, step, diverged_at), t
+    return params, opt_state, alive, jnp.where(newly, step, diverged_at), t, counted
