@@ -172,12 +172,20 @@ class MLP(TorchFamily):
                              f"{split.name!r} is a {split.kind}")
         n_out = 1 if self._regression else int(split.n_classes)
         sizes = [split.n_features, *self.widths, n_out]
+        # drawn directly in the model's dtype, as the published float64 code does (it sets
+        # torch's default dtype before building the layers): a float64 draw is not a
+        # float32 draw cast up
+        default = torch.get_default_dtype()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seed))
-            net = Net(sizes, self.activation, self.bias, self.last_bias)
-            if self.init == "xavier_uniform":
-                for layer in net.layers:
-                    nn.init.xavier_uniform_(layer.weight)
+            torch.set_default_dtype(_dtype(self.precision))
+            try:
+                net = Net(sizes, self.activation, self.bias, self.last_bias)
+                if self.init == "xavier_uniform":
+                    for layer in net.layers:
+                        nn.init.xavier_uniform_(layer.weight)
+            finally:
+                torch.set_default_dtype(default)
         with torch.no_grad():
             for p in net.parameters():
                 p.mul_(self.alpha)

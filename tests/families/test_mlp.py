@@ -127,3 +127,22 @@ def test_linear_probe_needs_a_classification_task():
     with pytest.raises(ValueError, match="classification"):
         MLP(widths=[4], metrics=["linear_probe"]).build(make_task("noisy_sine", seed=0), 0)
     MLP(widths=[4], metrics=["feature_rank"]).build(make_task("noisy_sine", seed=0), 0)
+
+
+def test_a_float64_mlp_is_drawn_in_float64_as_the_published_code():
+    from bayesgrok.families.mlp import MLP
+    from bayesgrok.tasks import make_task
+
+    split = make_task("parity", seed=0, n_points=20, n_train=10)
+    net = MLP(widths=[5], alpha=8.0, precision="float64").build(split, 0)
+    # Omnigrok / Deep-Grokking: torch.set_default_dtype(torch.float64), then the layers
+    default = torch.get_default_dtype()
+    torch.manual_seed(0)
+    torch.set_default_dtype(torch.float64)
+    try:
+        ref = torch.nn.Linear(3, 5)
+    finally:
+        torch.set_default_dtype(default)
+    assert net.layers[0].weight.dtype == torch.float64
+    assert torch.equal(net.layers[0].weight, 8.0 * ref.weight.detach())
+    assert torch.get_default_dtype() == default  # left as it was
