@@ -179,6 +179,7 @@ def run_study(
     True
     """
     started = datetime.now(UTC)
+    pin_threads_early(path)
     study = load_study(path)
     out = Path(out) if out is not None else Path("results") / study.spec.name
     reporter = reporter or SilentReporter()
@@ -236,6 +237,33 @@ def run_study(
 
         result.report = write_report(out, dataset=result.dataset)[0]
     return result
+
+
+def pin_threads_early(path: str | Path) -> None:
+    """Pin the threads of the file's ``[search] threads`` before anything computes.
+
+    Resolving a study may already run JAX (families check their shapes), and XLA reads
+    its thread flags when it first computes; so the pin is read off the raw file first.
+    :func:`pin_study_threads` then checks the resolved runs against it. A file that
+    cannot be read is left to :func:`~bayesgrok.study.resolve.load_study` to report.
+
+    Examples
+    --------
+    >>> from bayesgrok.study.schema import studies_dir
+    >>> pin_threads_early(studies_dir() / "miller_linear.toml")  # pins nothing
+    """
+    from bayesgrok.search.threads import ThreadPinError, pin_threads
+    from bayesgrok.study.schema import load_toml
+
+    try:
+        threads = load_toml(path).get("search", {}).get("threads")
+    except Exception:  # noqa: BLE001 - load_study reports a bad file with its own message
+        return
+    if isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1:
+        try:
+            pin_threads(threads)
+        except ThreadPinError as exc:
+            raise StudyError(str(path), "search.threads", str(exc)) from None
 
 
 def pin_study_threads(study: Study, path: str) -> int | None:
