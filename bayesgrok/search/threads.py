@@ -127,7 +127,8 @@ def pin_threads(threads: int) -> dict[str, Any]:
     ...     settings = {"xla_threads": 1}
     >>> settings["xla_threads"]
     1
-    >>> _ = os.environ.pop("XLA_FLAGS") if before is None else os.environ.update(XLA_FLAGS=before)
+    >>> _ = (os.environ.pop("XLA_FLAGS", None) if before is None
+    ...      else os.environ.update(XLA_FLAGS=before))
     """
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
