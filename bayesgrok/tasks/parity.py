@@ -88,6 +88,7 @@ def parity(
         "spurious": spurious,
         "seeding": seeding,
     }
+    extra = None
     if seeding == "published":
         if spurious != "bits":
             raise ValueError(
@@ -98,25 +99,13 @@ def parity(
         extra, train, val = torch_hidden_bits(seed, n_points, n_spurious, n_train)
         x = np.concatenate([bits.astype(np.float64), extra.astype(np.float64)], axis=1)
         y = published_parity_label(bits)
-        return Split(
-            name="parity",
-            x_train=x[train],
-            y_train=y[train],
-            x_val=x[val],
-            y_val=y[val],
-            kind="classification",
-            n_classes=2,
-            accuracy="argmax",
-            operand_columns=tuple(range(n_bits)),
-            spurious_columns=tuple(range(n_bits, n_bits + n_spurious)),
-            seed=seed,
-            metadata={**metadata, "concealed": {"n": n_spurious, "kind": "bits"}},
-        )
-    rng = np.random.default_rng(seed)
-    bits = rng.integers(0, 2, size=(n_points, n_bits))
-    y = (bits.sum(axis=1) % 2).astype(np.int64)
-    x = bits.astype(np.float64)
-    train, val = random_split(rng, n_points, n_train)
+        metadata["concealed"] = {"n": n_spurious, "kind": "bits"}
+    else:
+        rng = np.random.default_rng(seed)
+        bits = rng.integers(0, 2, size=(n_points, n_bits))
+        y = (bits.sum(axis=1) % 2).astype(np.int64)
+        x = bits.astype(np.float64)
+        train, val = random_split(rng, n_points, n_train)
     split = Split(
         name="parity",
         x_train=x[train],
@@ -127,7 +116,10 @@ def parity(
         n_classes=2,
         accuracy="argmax",
         operand_columns=tuple(range(n_bits)),
+        spurious_columns=tuple(range(n_bits, x.shape[1])),
         seed=seed,
         metadata=metadata,
     )
+    if extra is not None:  # the published stream drew its spurious bits already
+        return split
     return conceal(split, n_spurious, kind=spurious)
