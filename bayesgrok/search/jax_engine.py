@@ -149,10 +149,14 @@ class _Compiled:
         else:
             step_key = key
             objective = self.family.objective
-        if self.batch_accuracy is not None:  # the training forward pass, before the update
-            hit = self.batch_accuracy(params, batch, step_key)
+        counting = getattr(self.family, "objective_and_batch_accuracy", None)
+        if self.batch_accuracy is not None and counting is not None:
+            # the accuracy of the training forward pass itself, before the update
+            (loss, hit), grads = jax.value_and_grad(
+                partial(counting, key=step_key), has_aux=True)(params, batch, train)
             counted = counted + jnp.stack([hit, jnp.ones_like(hit)]).astype(counted.dtype)
-        loss, grads = jax.value_and_grad(objective)(params, batch, train)
+        else:
+            loss, grads = jax.value_and_grad(objective)(params, batch, train)
         updates, new_opt_state = self.optimizer.update(grads, opt_state, params)
         new_params = optax.apply_updates(params, updates)
         ok = alive & jnp.isfinite(loss) & _all_finite(new_params)
