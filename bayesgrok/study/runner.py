@@ -252,7 +252,6 @@ def pin_threads_early(path: str | Path) -> None:
     >>> from bayesgrok.study.schema import studies_dir
     >>> pin_threads_early(studies_dir() / "miller_linear.toml")  # pins nothing
     """
-    from bayesgrok.search.threads import ThreadPinError, pin_threads
     from bayesgrok.study.schema import load_toml
 
     try:
@@ -260,10 +259,16 @@ def pin_threads_early(path: str | Path) -> None:
     except Exception:  # noqa: BLE001 - load_study reports a bad file with its own message
         return
     if isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1:
-        try:
-            pin_threads(threads)
-        except ThreadPinError as exc:
-            raise StudyError(str(path), "search.threads", str(exc)) from None
+        _pin(str(path), threads)
+
+
+def _pin(path: str, threads: int) -> None:
+    from bayesgrok.search.threads import ThreadPinError, pin_threads
+
+    try:
+        pin_threads(threads)
+    except ThreadPinError as exc:
+        raise StudyError(path, "search.threads", str(exc)) from None
 
 
 def pin_study_threads(study: Study, path: str) -> int | None:
@@ -283,18 +288,13 @@ def pin_study_threads(study: Study, path: str) -> int | None:
     >>> pin_study_threads(load_study(studies_dir() / "miller_linear.toml"), "x.toml") is None
     True
     """
-    from bayesgrok.search.threads import ThreadPinError, pin_threads
-
     wanted = {getattr(run.search, "threads", None) for run in study.runs}
     if len(wanted) > 1:
         raise StudyError(path, "search.threads", f"the runs of one study must pin the same "
                          f"number of threads, got {sorted(map(str, wanted))}")
     threads = wanted.pop()
     if threads is not None:
-        try:
-            pin_threads(threads)
-        except ThreadPinError as exc:
-            raise StudyError(path, "search.threads", str(exc)) from None
+        _pin(path, threads)
     return threads
 
 
