@@ -45,15 +45,13 @@ import torch
 from torch.nn import functional as F  # noqa: N812
 
 from bayesgrok.families.mlp import MLP
-from bayesgrok.search import torch_batched, torch_engine
+from bayesgrok.search import torch_batched, torch_engine, torch_seed
 from bayesgrok.search.config import SearchConfig
-from bayesgrok.search.torch_engine import (
-    DTYPES,
-    BatchStream,
-    build_model,
-    make_torch_optimizer,
-    measure,
-)
+from bayesgrok.search.torch_batches import BatchStream
+from bayesgrok.search.torch_contract import DTYPES
+from bayesgrok.search.torch_measure import measure
+from bayesgrok.search.torch_optimizers import make_torch_optimizer
+from bayesgrok.search.torch_seed import build_model, tensors_of
 from bayesgrok.tasks import make_task
 from bayesgrok.tasks.split import Split
 
@@ -134,7 +132,7 @@ def time_measure(setup: Setup, split: Split, repeats: int = 3) -> float:
     """CPU seconds of one ``measure`` call (the least of ``repeats``)."""
     family = setup.family()
     model = build_model(family, split, 0)
-    data = torch_engine._tensors(split, DTYPES[family.precision])
+    data = tensors_of(split, DTYPES[family.precision])
     return min(timed(lambda: measure(family, model, split, data))[1] for _ in range(repeats))
 
 
@@ -188,10 +186,10 @@ def seeds(name: str, setup: Setup, steps: int, counts: list[int]) -> None:
         loop = timed(lambda f=looped, sp=splits: torch_engine.run(f, sp, cfg))
         batched = timed(lambda sp=splits: torch_engine.run(setup.family(), sp, cfg))
         family = setup.family()
-        states = [torch_engine._start(family, sp, s, cfg) for s, sp in enumerate(splits)]
+        states = [torch_seed.start_seed(family, sp, s, cfg) for s, sp in enumerate(splits)]
         train_loop = timed(lambda st=states, f=family: [
-            torch_engine._advance(f, s, steps, 0) for s in st])
-        states = [torch_engine._start(family, sp, s, cfg) for s, sp in enumerate(splits)]
+            torch_seed.advance_seed(f, s, steps, 0) for s in st])
+        states = [torch_seed.start_seed(family, sp, s, cfg) for s, sp in enumerate(splits)]
         batch = torch_batched.SeedBatch(family, states, cfg)
         train_batched = timed(lambda b=batch: b.advance(steps, 0))
         print(f"{n:5d} {loop[1]:11.2f} {batched[1]:14.2f} {loop[1] / batched[1]:6.2f} "

@@ -40,7 +40,7 @@ from bayesgrok.families.transformer import Transformer
 from bayesgrok.metrics.suite import ROBUSTNESS_METRICS, robustness_metrics
 from bayesgrok.search import torch_engine
 from bayesgrok.search.config import SearchConfig
-from bayesgrok.search.torch_engine import _tensors, build_model
+from bayesgrok.search.torch_seed import build_model, tensors_of
 from bayesgrok.tasks import make_task
 
 SETUPS = {
@@ -62,7 +62,7 @@ def cpu_timed(fn: Callable[[], object]) -> tuple[float, float]:
 def bare_loop(family: Transformer, split, steps: int) -> None:
     """The same training with nothing recorded: init, AdamW, float64 cross-entropy."""
     model = build_model(family, split, split.seed)
-    data = _tensors(split, torch.float32)
+    data = tensors_of(split, torch.float32)
     x, y = data["x_train"], data["y_train"]
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1.0, betas=(0.9, 0.98))
     model.train()
@@ -108,7 +108,7 @@ def main() -> None:
 
     model = build_model(family, split, 0)
     bare_opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1.0)
-    data = _tensors(split, torch.float32)
+    data = tensors_of(split, torch.float32)
     for _ in range(50):  # away from the initialisation, so the metrics see a trained net
         bare_opt.zero_grad()
         family.error(model, data["x_train"], data["y_train"]).backward()

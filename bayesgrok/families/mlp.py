@@ -34,7 +34,7 @@ from bayesgrok.metrics.linear_probe import linear_probe_accuracies
 from bayesgrok.metrics.norms import last_layer_norm, weight_norm
 from bayesgrok.metrics.rank import feature_ranks, tunnel_length
 from bayesgrok.metrics.suite import ROBUSTNESS_METRICS, check_metric_names, robustness_metrics
-from bayesgrok.search.torch_engine import Probes, TorchFamily
+from bayesgrok.search.torch_contract import Probes, TorchFamily
 from bayesgrok.tasks.split import Split
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
@@ -298,7 +298,7 @@ class MLP(TorchFamily):
         Examples
         --------
         >>> from bayesgrok.tasks import make_task
-        >>> from bayesgrok.search.torch_engine import build_model
+        >>> from bayesgrok.search.torch_seed import build_model
         >>> split = make_task("parity", seed=0, n_points=60, n_train=30)
         >>> fam = MLP(widths=[6, 6], metrics=["feature_rank", "linear_probe"])
         >>> model = build_model(fam, split, 0)

@@ -47,7 +47,7 @@ from torch.nn import functional as F  # noqa: N812
 
 from bayesgrok.metrics.norms import weight_norm
 from bayesgrok.metrics.suite import ROBUSTNESS_METRICS, check_metric_names, robustness_metrics
-from bayesgrok.search.torch_engine import DTYPES, Probes, TorchFamily
+from bayesgrok.search.torch_contract import DTYPES, Probes, TorchFamily
 from bayesgrok.tasks.split import Split
 
 INITS = ("nanda",)
@@ -397,10 +397,10 @@ class Transformer(TorchFamily):
         Examples
         --------
         >>> from bayesgrok.tasks import make_task
-        >>> from bayesgrok.search.torch_engine import _tensors, build_model
+        >>> from bayesgrok.search.torch_seed import build_model, tensors_of
         >>> split = make_task("modular_pairs", seed=0, p=5)
         >>> fam = Transformer(d_model=8, n_heads=2, d_mlp=8, metrics=["abelian"])
-        >>> out = fam.metrics(build_model(fam, split, 0), split, _tensors(split, torch.float32))
+        >>> out = fam.metrics(build_model(fam, split, 0), split, tensors_of(split, torch.float32))
         >>> sorted(out)  # doctest: +NORMALIZE_WHITESPACE
         ['abelian_train', 'abelian_train_distance', 'abelian_train_heldout_swap',
          'abelian_train_heldout_swap_distance', 'abelian_val', 'abelian_val_distance']

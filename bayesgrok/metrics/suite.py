@@ -1,6 +1,6 @@
 """The robustness metrics of REFERENCE C measured on any PyTorch family, through its hooks.
 
-A PyTorch family (:class:`bayesgrok.search.torch_engine.TorchFamily`) exposes ``logits``
+A PyTorch family (:class:`bayesgrok.search.torch_contract.TorchFamily`) exposes ``logits``
 (with optional noise, at its inputs or its embeddings), ``loss_of``, ``swap_operands`` and
 ``features`` (the penultimate representation, with optional noise). From them,
 :func:`robustness_metrics` measures, by name:
@@ -145,12 +145,12 @@ def robustness_metrics(
     Examples
     --------
     >>> from bayesgrok.families.mlp import MLP
-    >>> from bayesgrok.search.torch_engine import build_model, _tensors
+    >>> from bayesgrok.search.torch_seed import build_model, tensors_of
     >>> from bayesgrok.tasks import make_task
     >>> split = make_task("modular", seed=0, p=5, n_samples=60, n_train=40)
     >>> fam = MLP(widths=[8], loss="cross_entropy")
     >>> model = build_model(fam, split, 0)
-    >>> out = robustness_metrics(fam, model, split, _tensors(split, torch.float32),
+    >>> out = robustness_metrics(fam, model, split, tensors_of(split, torch.float32),
     ...                          ["abelian", "perturbation"], noise=0.1)
     >>> sorted(out)  # doctest: +NORMALIZE_WHITESPACE
     ['abelian_train', 'abelian_train_distance', 'abelian_train_heldout_swap',

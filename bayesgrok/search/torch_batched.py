@@ -8,7 +8,7 @@ hands the training steps to a :class:`SeedBatch` instead:
 * every seed's parameters (and buffers) are stacked along a new leading dimension
   (:func:`torch.func.stack_module_state`), one leaf tensor per parameter name;
 * each step, every seed draws its minibatch indices from *its own*
-  :class:`~bayesgrok.search.torch_engine.BatchStream`, so its data order is the one it has
+  :class:`~bayesgrok.search.torch_batches.BatchStream`, so its data order is the one it has
   in the loop; its minibatch is taken from its own training set;
 * the per-seed objective ``family.objective(model, x, y)`` runs under
   :func:`torch.func.vmap` over (parameters, buffers, x batch, y batch) through
@@ -27,7 +27,7 @@ step, as in the loop) and frozen: its model keeps its parameters from before tha
 it is left out of the summed objective and its gradient slice is zeroed; its slice of the
 stack is no longer read. The other seeds go on. At the end of every :meth:`SeedBatch.advance`
 (which the engine calls once per logging segment) the live seeds' slices are copied back
-into their own models, so :func:`~bayesgrok.search.torch_engine.measure`, probes and
+into their own models, so :func:`~bayesgrok.search.torch_measure.measure`, probes and
 metrics work unchanged. A seed stopped by the engine when *measured* (non-finite objective
 at a logged step) is frozen the same way from the next segment on.
 
@@ -40,16 +40,17 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch.func import functional_call, stack_module_state, vmap
 
 from bayesgrok.search.config import SearchConfig
-from bayesgrok.search.torch_engine import _Seed, make_torch_optimizer
+from bayesgrok.search.torch_contract import TorchFamily
+from bayesgrok.search.torch_optimizers import make_torch_optimizer
+from bayesgrok.search.torch_seed import SeedState
 
 
-def applies(family: Any, states: Sequence[_Seed]) -> bool:
+def applies(family: TorchFamily, states: Sequence[SeedState]) -> bool:
     """Whether the engine trains ``states`` together: the family opts in
     (``vectorize_seeds``) and there is more than one seed.
 
@@ -59,14 +60,14 @@ def applies(family: Any, states: Sequence[_Seed]) -> bool:
     >>> applies(MLP(), [None, None]), applies(MLP(), [None])
     (True, False)
     """
-    return bool(getattr(family, "vectorize_seeds", False)) and len(states) > 1
+    return family.vectorize_seeds and len(states) > 1
 
 
 class _Objective(torch.nn.Module):
     """``forward(x, y) = family.objective(model, x, y)``: lets ``functional_call`` swap the
     parameters that the family's objective (error and complexity) reads."""
 
-    def __init__(self, family: Any, model: torch.nn.Module) -> None:
+    def __init__(self, family: TorchFamily, model: torch.nn.Module) -> None:
         super().__init__()
         self.model = model
         self._family = family
@@ -92,12 +93,12 @@ class SeedBatch:
     Examples
     --------
     >>> from bayesgrok.families.mlp import MLP
-    >>> from bayesgrok.search.torch_engine import _start
+    >>> from bayesgrok.search.torch_seed import start_seed
     >>> from bayesgrok.tasks import make_task
     >>> fam = MLP(widths=[8])
     >>> cfg = SearchConfig(optimizer="adam", optimizer_args={"lr": 1e-2}, steps=20,
     ...                    batch_size=10)
-    >>> states = [_start(fam, make_task("parity", seed=s, n_points=50, n_train=40), s, cfg)
+    >>> states = [start_seed(fam, make_task("parity", seed=s, n_points=50, n_train=40), s, cfg)
     ...           for s in (0, 1, 2)]
     >>> batch = SeedBatch(fam, states, cfg)
     >>> batch.params["model.layers.0.weight"].shape
@@ -107,7 +108,8 @@ class SeedBatch:
     [True, True, True]
     """
 
-    def __init__(self, family: Any, states: Sequence[_Seed], search: SearchConfig) -> None:
+    def __init__(self, family: TorchFamily, states: Sequence[SeedState],
+                 search: SearchConfig) -> None:
         self.family = family
         self.states = list(states)
         models = [s.model for s in self.states]
@@ -134,10 +136,10 @@ class SeedBatch:
         Examples
         --------
         >>> from bayesgrok.families.mlp import MLP
-        >>> from bayesgrok.search.torch_engine import _start
+        >>> from bayesgrok.search.torch_seed import start_seed
         >>> from bayesgrok.tasks import make_task
         >>> fam, cfg = MLP(widths=[4]), SearchConfig(steps=1)
-        >>> states = [_start(fam, make_task("parity", seed=s, n_points=20, n_train=10), s,
+        >>> states = [start_seed(fam, make_task("parity", seed=s, n_points=20, n_train=10), s,
         ...                  cfg) for s in (0, 1)]
         >>> batch = SeedBatch(fam, states, cfg)
         >>> idx = torch.arange(10).repeat(2, 1)

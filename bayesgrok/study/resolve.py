@@ -275,7 +275,7 @@ def resolve_run(
     if isinstance(spec.search, SearchConfig):
         try:
             if getattr(built, "backend", "jax") == "torch":
-                from bayesgrok.search.torch_engine import optimizer_kwargs
+                from bayesgrok.search.torch_optimizers import optimizer_kwargs
 
                 optimizer_kwargs(spec.search.optimizer, spec.search.optimizer_args)
             else:

@@ -11,7 +11,7 @@ from bayesgrok.families import make_family
 from bayesgrok.families.transformer import Transformer, TransformerNet
 from bayesgrok.search import engine_for
 from bayesgrok.search.config import SearchConfig
-from bayesgrok.search.torch_engine import _tensors, build_model
+from bayesgrok.search.torch_seed import build_model, tensors_of
 from bayesgrok.tasks import make_task
 
 torch.set_num_threads(1)
@@ -91,10 +91,10 @@ def test_a_commutative_transformer_passes_the_abelian_test():
     split = make_task("modular_pairs", seed=0, p=7)
     fam = Transformer(d_model=16, n_heads=4, d_mlp=32, metrics=["abelian"])
     model = build_model(fam, split, 0)
-    before = fam.metrics(model, split, _tensors(split, torch.float32))
+    before = fam.metrics(model, split, tensors_of(split, torch.float32))
     with torch.no_grad():
         model.W_pos[1] = model.W_pos[0]
-    after = fam.metrics(model, split, _tensors(split, torch.float32))
+    after = fam.metrics(model, split, tensors_of(split, torch.float32))
     assert float(after["abelian_train"][1]) == 1.0 and float(after["abelian_val"][1]) == 1.0
     assert float(after["abelian_train_distance"][1]) < 1e-5
     assert float(after["abelian_train_heldout_swap"][1]) == 1.0  # 30%: many such pairs

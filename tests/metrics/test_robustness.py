@@ -15,7 +15,8 @@ from bayesgrok.metrics import (
     perturbed_accuracy_and_loss,
 )
 from bayesgrok.metrics.suite import robustness_metrics
-from bayesgrok.search.torch_engine import TorchFamily, _tensors
+from bayesgrok.search.torch_contract import TorchFamily
+from bayesgrok.search.torch_seed import tensors_of
 from bayesgrok.tasks import make_task
 from bayesgrok.tasks.split import Split
 
@@ -201,7 +202,7 @@ def test_a_commutative_model_scores_one_on_the_held_out_swap_pairs():
     split = hand_split()
     w = torch.randn(P, P, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     model = Lookup(w[:, None, :] + w[None, :, :])  # logits(a, b) = w_a + w_b
-    out = robustness_metrics(TorchFamily(), model, split, _tensors(split, torch.float64),
+    out = robustness_metrics(TorchFamily(), model, split, tensors_of(split, torch.float64),
                              ["abelian"])
     assert float(out["abelian_train_heldout_swap"][1]) == 1.0
     assert float(out["abelian_train_heldout_swap_distance"][1]) == 0.0
@@ -211,7 +212,7 @@ def test_a_commutative_model_scores_one_on_the_held_out_swap_pairs():
 def test_a_memorising_model_passes_on_training_pairs_but_not_on_held_out_swaps():
     split = hand_split()
     model = memoriser(split)
-    data = _tensors(split, torch.float64)
+    data = tensors_of(split, torch.float64)
     out = robustness_metrics(TorchFamily(), model, split, data, ["abelian"])
     x = data["x_train"]
     # trivially perfect where the swap is itself a training pair ...
@@ -227,7 +228,7 @@ def test_a_memorising_model_passes_on_training_pairs_but_not_on_held_out_swaps()
 def test_a_memoriser_of_a_random_split_scores_lower_on_held_out_swaps():
     split = make_task("modular_pairs", seed=0, p=P, train_fraction=0.5)
     out = robustness_metrics(TorchFamily(), memoriser(split), split,
-                             _tensors(split, torch.float64), ["abelian"])
+                             tensors_of(split, torch.float64), ["abelian"])
     mask = held_out_swap_mask(split.x_train, split.x_train[:, ::-1])
     assert float(out["abelian_train"][1]) == pytest.approx(1 - mask.mean())
     assert float(out["abelian_train_heldout_swap"][1]) == 0.0
@@ -240,7 +241,7 @@ def test_no_held_out_swap_gives_nan_not_zero():
                   kind="classification", n_classes=P, accuracy="argmax",
                   operand_columns=(0, 1))
     out = robustness_metrics(TorchFamily(), memoriser(split), split,
-                             _tensors(split, torch.float64), ["abelian"])
+                             tensors_of(split, torch.float64), ["abelian"])
     assert float(out["abelian_train"][1]) == 1.0
     assert math.isnan(float(out["abelian_train_heldout_swap"][1]))
     assert math.isnan(float(out["abelian_train_heldout_swap_distance"][1]))

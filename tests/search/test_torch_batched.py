@@ -11,7 +11,8 @@ from torch.nn import functional as F  # noqa: N812
 from bayesgrok.families.mlp import MLP
 from bayesgrok.search import torch_batched, torch_engine
 from bayesgrok.search.config import SearchConfig
-from bayesgrok.search.torch_engine import TorchFamily, make_torch_optimizer
+from bayesgrok.search.torch_contract import TorchFamily
+from bayesgrok.search.torch_optimizers import make_torch_optimizer
 
 torch.set_num_threads(1)
 
@@ -69,7 +70,7 @@ def test_batched_run_follows_the_loop(optimizer, args, monkeypatch):
     cfg = _cfg(optimizer, args)
     loop = torch_engine.run(_looped(fam()), _splits(), cfg)
     advanced = []
-    monkeypatch.setattr(torch_engine, "_advance", lambda *a: advanced.append(a))
+    monkeypatch.setattr(torch_engine, "advance_seed", lambda *a: advanced.append(a))
     batched = torch_engine.run(fam(), _splits(), cfg)
     assert advanced == []  # the loop's per-seed training never ran
     assert list(batched["status"].values) == ["ok", "ok", "ok"]

@@ -10,10 +10,11 @@ from typer.testing import CliRunner
 
 from bayesgrok.cli import app
 from bayesgrok.families.mlp import MLP
-from bayesgrok.search import engine_for, torch_engine
+from bayesgrok.search import engine_for, torch_engine, torch_optimizers, torch_seed
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.optimizers import OptimizerError
-from bayesgrok.search.torch_engine import BatchStream, TorchFamily
+from bayesgrok.search.torch_batches import BatchStream
+from bayesgrok.search.torch_contract import TorchFamily
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.resolve import load_study
 from bayesgrok.tasks import make_task
@@ -78,7 +79,7 @@ def test_stream_visits_every_point_once_per_epoch_and_reshuffles():
 
 def test_float64_is_honoured_and_the_default_dtype_untouched():
     fam = MLP(widths=[8], precision="float64")
-    model = torch_engine.build_model(fam, _parity()[0], 0)
+    model = torch_seed.build_model(fam, _parity()[0], 0)
     assert all(p.dtype == torch.float64 for p in model.parameters())
     ds = torch_engine.run(fam, _parity(), _cfg())
     assert ds.attrs["precision"] == "float64"
@@ -131,15 +132,20 @@ def test_adamw_decay_lowers_the_weight_norm():
 
 
 def test_optimizer_names_and_arguments_are_checked():
-    assert torch_engine.optimizer_kwargs("SGD", {"learning_rate": 0.1}) == {"lr": 0.1}
-    with pytest.raises(OptimizerError, match="rmsprop") as info:
-        torch_engine.optimizer_kwargs("rmsprop", {})
+    assert torch_optimizers.optimizer_kwargs("SGD", {"learning_rate": 0.1}) == {"lr": 0.1}
+    # every torch.optim optimizer by its class name, in any case
+    assert torch_optimizers.optimizer_kwargs("RMSprop", {"alpha": 0.9}) == {"alpha": 0.9}
+    assert "adagrad" in torch_optimizers.OPTIMIZERS
+    with pytest.raises(OptimizerError, match="rmsprob") as info:
+        torch_optimizers.optimizer_kwargs("rmsprob", {})
     assert info.value.key == "optimizer"
+    with pytest.raises(OptimizerError, match="lbfgs"):  # its step needs a closure
+        torch_optimizers.optimizer_kwargs("lbfgs", {})
     with pytest.raises(OptimizerError) as info:
-        torch_engine.optimizer_kwargs("adamw", {"lr": 1e-3, "decay": 0.1})
+        torch_optimizers.optimizer_kwargs("adamw", {"lr": 1e-3, "decay": 0.1})
     assert info.value.key == "optimizer_args.decay"
     with pytest.raises(OptimizerError):
-        torch_engine.optimizer_kwargs("adam", {"lr": -1.0})
+        torch_optimizers.optimizer_kwargs("adam", {"lr": -1.0})
 
 
 def test_progress_counts_every_step():
@@ -206,7 +212,7 @@ def test_mlp_study_runs_end_to_end_through_the_cli(write_study, tmp_path):
 
 
 @pytest.mark.parametrize(("optimizer", "args", "key"), [
-    ("adamax", "learning_rate = 1e-2", "search.optimizer"),
+    ("adamx", "learning_rate = 1e-2", "search.optimizer"),
     ("adamw", "learning_rate = 1e-2, decay = 0.1", "search.optimizer_args.decay"),
 ])
 def test_bad_torch_optimizer_in_a_study_names_the_key(write_study, tmp_path, optimizer, args,

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from bayesgrok.families.mlp import MLP
-from bayesgrok.search import torch_engine
+from bayesgrok.search import torch_engine, torch_seed
 from bayesgrok.search.config import Perturbation, SearchConfig
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.resolve import load_study
@@ -69,8 +69,8 @@ def test_commutativity_penalty_makes_the_logits_commute():
     fam = MLP(widths=[64], loss="cross_entropy")
     models = {}
     for weight in (0.0, 100.0):
-        state = torch_engine._start(fam, split, 0, _cfg(commutativity_penalty=weight))
-        torch_engine._advance(fam, state, 200, 0)
+        state = torch_seed.start_seed(fam, split, 0, _cfg(commutativity_penalty=weight))
+        torch_seed.advance_seed(fam, state, 200, 0)
         models[weight] = state.model
     plain, penalised = (_asymmetry(fam, models[w], split) for w in (0.0, 100.0))
     assert penalised < 0.1 * plain
