@@ -319,7 +319,7 @@ def plot(
     ] = None,
 ) -> None:
     """Draw a result's figures again (accuracy curves, error against complexity)."""
-    from bayesgrok.study.runner import draw_figures
+    from bayesgrok.study.figures import draw_figures
 
     path = _resolve_result(result)
     ds = _load(result)

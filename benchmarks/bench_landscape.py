@@ -18,9 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bayesgrok.analysis.landscape import landscape
 from bayesgrok.families.gp_regression import GPRegression
 from bayesgrok.search.contract import Batch
+from bayesgrok.search.landscape import landscape
 from bayesgrok.tasks import make_task
 
 

@@ -56,9 +56,7 @@ left out.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -67,6 +65,20 @@ import xarray as xr
 
 from bayesgrok.analysis.onset_fit import fitted_onset
 from bayesgrok.analysis.onsets import grokking_gap, total_steps
+from bayesgrok.analysis.region_reference import (
+    as_study,
+    keeps_complexity,
+    pooled_references,
+    reference_levels,
+)
+from bayesgrok.analysis.region_spec import (
+    LEHC,
+    LELC,
+    NO_REGION,
+    REGION_CODES,
+    RegionSpec,
+    sensitivity_grid,
+)
 
 __all__ = [
     "REGION_CODES",
@@ -80,81 +92,9 @@ __all__ = [
     "sensitivity_grid",
 ]
 
-REGION_CODES = {"HEHC": 0, "HELC": 1, "LEHC": 2, "LELC": 3}
-NO_REGION = -1
-HEHC, HELC, LEHC, LELC = (REGION_CODES[k] for k in ("HEHC", "HELC", "LEHC", "LELC"))
-
 PER_SEED = ("train_onset", "val_onset", "gap", "lehc_entry", "lehc_exit", "lehc_dwell",
             "lehc_fraction", "reentries", "passed_lehc", "reached_lelc", "grokked", "lag",
             "lag_over_gap", "loss_rise")
-
-
-@dataclass(frozen=True)
-class RegionSpec:
-    """How regions are defined (see the module's docstring).
-
-    Attributes
-    ----------
-    tolerance
-        How far above the reference complexity still counts as low, in natural-log units
-        (a factor ``exp(tolerance)``), or in the complexity's own units where it can be
-        negative.
-    reference
-        ``"lowest_final"``, a number, or a mapping from swept coordinates to values naming
-        a sweep point whose final complexity is the reference.
-    reference_group
-        The per-run variable or coordinate whose values group runs for the reference.
-    threshold
-        Training accuracy at or above which the error is low (classification).
-    mse_threshold
-        Training MSE at or below which the error is low; when given, MSE is used (as in
-        :func:`~bayesgrok.analysis.onsets.grokking_gap`).
-    onset
-        Which onset the gap uses: ``"threshold"`` (first step strictly above the
-        threshold) or ``"fit"`` (the erf fit of :mod:`bayesgrok.analysis.onset_fit`).
-    fit_threshold
-        The level of the low-error test when it differs from the onsets' (a training
-        accuracy, or a training MSE when ``mse_threshold`` is given); default the
-        threshold of the onsets. The sensitivity grid moves this one alone, so the
-        grokking gap stays the same.
-    """
-
-    tolerance: float = math.log(2.0)
-    reference: str | float | Mapping[str, Any] = "lowest_final"
-    reference_group: str = "family"
-    threshold: float = 0.95
-    mse_threshold: float | None = None
-    onset: str = "threshold"
-    fit_threshold: float | None = None
-
-    def __post_init__(self) -> None:
-        if not (self.tolerance >= 0 and math.isfinite(self.tolerance)):
-            raise ValueError(f"tolerance must be a finite number >= 0, not {self.tolerance!r}")
-        if self.onset not in ("threshold", "fit"):
-            raise ValueError(f"onset must be 'threshold' or 'fit', not {self.onset!r}")
-        ref = self.reference
-        if isinstance(ref, str) and ref != "lowest_final":
-            raise ValueError(f"reference must be 'lowest_final', a number or a sweep point, "
-                             f"not {ref!r}")
-
-    def describe(self) -> str:
-        """The reference rule in words, recorded in the outputs.
-
-        Examples
-        --------
-        >>> RegionSpec().describe()
-        'lowest final complexity among the runs of each family that keep their complexity term'
-        >>> RegionSpec(reference={"start": "C"}).describe()
-        'final complexity of the sweep point start=C'
-        """
-        ref = self.reference
-        if isinstance(ref, str):
-            return ("lowest final complexity among the runs of each "
-                    f"{self.reference_group} that keep their complexity term")
-        if isinstance(ref, Mapping):
-            point = ", ".join(f"{k}={v}" for k, v in ref.items())
-            return f"final complexity of the sweep point {point}"
-        return f"the number {float(ref):g}"
 
 
 def passage_example() -> xr.Dataset:
@@ -183,61 +123,6 @@ def passage_example() -> xr.Dataset:
     return combine(runs, {"complexity_weight": [1.0, 0.0]})
 
 
-def keeps_complexity(ds: xr.Dataset) -> xr.DataArray:
-    """Whether each run keeps its complexity term in its search, from its configuration.
-
-    True when the model's ``complexity_weight`` is non-zero, or the optimizer has a
-    non-zero ``weight_decay`` (the PyTorch families, whose squared weight norm is their
-    complexity, decay it in the optimizer; AdamW without a ``weight_decay`` uses its
-    non-zero default), or the run sampled a posterior (NUTS always
-    keeps the prior).
-
-    Parameters
-    ----------
-    ds
-        A study dataset (per-run ``config`` JSON) or a single trajectory.
-
-    Returns
-    -------
-    xarray.DataArray
-        Boolean over ``run`` (a scalar for a single trajectory).
-
-    Examples
-    --------
-    >>> from bayesgrok.trajectory import combine, example
-    >>> keeps_complexity(combine({"a": example()})).values.tolist()
-    [True]
-    """
-
-    def one(text: str) -> bool:
-        config = json.loads(text) if text else {}
-        model = config.get("model", {}) or {}
-        search = config.get("search", {}) or {}
-        if search.get("method") == "nuts":
-            return True
-        optimizer = str(search.get("optimizer", "")).lower()
-        default = 0.01 if optimizer == "adamw" else 0.0  # AdamW decays unless told not to
-        decay = (search.get("optimizer_args") or {}).get("weight_decay", default)
-        weight = model.get("complexity_weight", 1.0)
-        return bool(float(weight or 0.0) != 0.0 or float(decay or 0.0) != 0.0)
-
-    if "run" not in ds.dims:
-        return xr.DataArray(one(ds.attrs.get("config", "{}")))
-    configs = ds["config"].values if "config" in ds else ["{}"] * ds.sizes["run"]
-    return xr.DataArray([one(str(c)) for c in configs], dims="run",
-                        coords={"run": ds["run"].values}, name="keeps_complexity")
-
-
-def _as_study(ds: xr.Dataset) -> xr.Dataset:
-    """A single trajectory as a study of one run (its attributes as per-run variables)."""
-    if "run" in ds.dims:
-        return ds
-    from bayesgrok.trajectory import combine
-
-    return combine({str(ds.attrs.get("run_id", "run")): ds},
-                   attrs={"threshold": ds.attrs.get("threshold", 0.95)})
-
-
 def _low_error(ds: xr.Dataset, spec: RegionSpec) -> tuple[xr.DataArray, xr.DataArray, float]:
     """(low error mask, the training fit quantity, its low-error level)."""
     if spec.mse_threshold is not None:
@@ -251,78 +136,6 @@ def _low_error(ds: xr.Dataset, spec: RegionSpec) -> tuple[xr.DataArray, xr.DataA
         acc = ds["train_accuracy"]
         return acc >= level, 1.0 - acc, 1.0 - level
     raise ValueError("regions need 'train_accuracy' (or 'train_mse' with mse_threshold)")
-
-
-def _final(da: xr.DataArray) -> xr.DataArray:
-    """The last finite value of each curve along ``step`` (NaN where none)."""
-
-    def last(values: np.ndarray) -> float:
-        finite = values[np.isfinite(values)]
-        return float(finite[-1]) if finite.size else np.nan
-
-    return xr.apply_ufunc(last, da.astype(float), input_core_dims=[["step"]], vectorize=True)
-
-
-def _references(ds: xr.Dataset, spec: RegionSpec, keeps: xr.DataArray,
-                groups: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray, list[str]]:
-    """The reference complexity and the complexity scale of every run, and notes."""
-    ok = ds["status"] == "ok"
-    final = _final(ds["complexity"]).where(ok)
-    per_run = final.median("seed", skipna=True) if final.sizes["seed"] else final
-    runs = ds["run"].values
-    reference = np.full(runs.size, np.nan)
-    scale = np.full(runs.size, "log", dtype=object)
-    notes: list[str] = []
-    for g in dict.fromkeys(groups.values.tolist()):
-        members = groups.values == g
-        values = ds["complexity"].isel(run=np.flatnonzero(members)).values
-        finite = values[np.isfinite(values)]
-        if not finite.size or not np.any(finite != 0):
-            notes.append(f"{g}: no complexity term (the complexity is never non-zero), so "
-                         "it has no regions")
-            continue
-        if np.any(finite <= 0):
-            scale[members] = "linear"
-        ref = spec.reference
-        if isinstance(ref, str):
-            candidates = per_run.values[members & keeps.values]
-            candidates = candidates[np.isfinite(candidates)]
-            if candidates.size:
-                reference[members] = candidates.min()
-            else:
-                notes.append(f"{g}: no run keeps its complexity term, so there is no "
-                             "reference complexity and no region (analyse it beside its "
-                             "full study)")
-        elif isinstance(ref, Mapping):
-            chosen = np.ones(runs.size, dtype=bool)
-            for key, value in ref.items():
-                if key not in ds.coords:
-                    raise ValueError(f"reference names {key!r}, which is not a swept "
-                                     f"coordinate (coordinates: {sorted(map(str, ds.coords))})")
-                chosen &= np.asarray([_same(v, value) for v in ds[key].values])
-            inside = chosen & members
-            vals = per_run.values[inside]
-            vals = vals[np.isfinite(vals)]
-            if not chosen.any():
-                raise ValueError(f"reference: no run is the sweep point {dict(ref)}")
-            if vals.size:
-                reference[members] = float(np.median(vals))
-            else:
-                notes.append(f"{g}: the sweep point {dict(ref)} is not in this group")
-        else:
-            reference[members] = float(ref)
-    bad = (scale == "log") & np.isfinite(reference) & (reference <= 0)
-    if bad.any():
-        raise ValueError(f"a reference complexity of {reference[bad][0]:g} cannot be used on "
-                         "a log scale: give a positive reference")
-    return (xr.DataArray(reference, dims="run", coords={"run": runs}),
-            xr.DataArray(scale.astype(str), dims="run", coords={"run": runs}), notes)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, int | float | np.number) and isinstance(b, int | float):
-        return bool(np.isclose(float(a), float(b)))
-    return str(a) == str(b)
 
 
 def region_codes(low_error: xr.DataArray, low_complexity: xr.DataArray,
@@ -432,14 +245,14 @@ def regions(ds: xr.Dataset, spec: RegionSpec | None = None, *,
     ([True, False], [0.0, nan])
     """
     spec = spec or RegionSpec()
-    ds = _as_study(ds)
+    ds = as_study(ds)
     groups = ds[spec.reference_group] if spec.reference_group in ds else xr.full_like(
         ds["run"], "all", dtype=object)
     groups = xr.DataArray(np.asarray([str(g) for g in groups.values]), dims="run",
                           coords={"run": ds["run"].values})
     keeps = keeps_complexity(ds)
     low_error, fit_error, error_level = _low_error(ds, spec)
-    reference, scale, notes = _references(ds, spec, keeps, groups)
+    reference, scale, notes = reference_levels(ds, spec, keeps, groups)
     for g, value in (references or {}).items():
         reference = xr.where(groups == g, float(value), reference)
     if references:
@@ -537,41 +350,6 @@ def regions(ds: xr.Dataset, spec: RegionSpec | None = None, *,
     return out
 
 
-def pooled_references(datasets: Sequence[xr.Dataset],
-                      spec: RegionSpec | None = None) -> dict[str, float]:
-    """Reference complexities by group, computed over several studies together.
-
-    An ablation study has no run that keeps its complexity term; analysed beside its full
-    study, it gets the full study's reference. With a numeric reference every group gets
-    that number; with a sweep point, the groups that contain it.
-
-    Examples
-    --------
-    >>> full_and_ablation = passage_example()
-    >>> ablation = full_and_ablation.sel(run=["ablation"])
-    >>> pooled_references([full_and_ablation.sel(run=["full"]), ablation])
-    {'example': 1.0}
-    """
-    spec = spec or RegionSpec()
-    found: dict[str, list[float]] = {}
-    for ds in datasets:
-        ds = _as_study(ds)
-        groups = ds[spec.reference_group] if spec.reference_group in ds else xr.full_like(
-            ds["run"], "all", dtype=object)
-        groups = xr.DataArray(np.asarray([str(g) for g in groups.values]), dims="run",
-                              coords={"run": ds["run"].values})
-        try:
-            reference, _, _ = _references(ds, spec, keeps_complexity(ds), groups)
-        except ValueError:
-            if isinstance(spec.reference, Mapping):  # the point lives in another study
-                continue
-            raise
-        for g, value in zip(groups.values, reference.values, strict=True):
-            if np.isfinite(value):
-                found.setdefault(str(g), []).append(float(value))
-    return {g: min(values) for g, values in found.items()}  # lowest_final: the lowest
-
-
 def regions_table(reg: xr.Dataset) -> pd.DataFrame:
     """The per-seed quantities of :func:`regions` as a table (the ``regions.csv`` columns).
 
@@ -630,27 +408,3 @@ def regions_table(reg: xr.Dataset) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame.attrs = dict(reg.attrs)
     return frame
-
-
-def sensitivity_grid(spec: RegionSpec, tolerances: Sequence[float] | None = None,
-                     thresholds: Sequence[float] | None = None) -> list[RegionSpec]:
-    """The region definitions of a sensitivity analysis: tolerances times fit thresholds.
-
-    By default the tolerance is halved and doubled, and the fit threshold is moved to
-    0.9 and 0.99 (accuracy) or halved and doubled (MSE); the definition in force is
-    always one of the cells.
-
-    Examples
-    --------
-    >>> len(sensitivity_grid(RegionSpec()))
-    9
-    """
-    tolerances = list(tolerances) if tolerances else [spec.tolerance / 2, spec.tolerance,
-                                                      spec.tolerance * 2]
-    if spec.mse_threshold is not None:
-        base = spec.mse_threshold if spec.fit_threshold is None else spec.fit_threshold
-        levels = list(thresholds) if thresholds else [base / 2, base, base * 2]
-    else:
-        base = spec.threshold if spec.fit_threshold is None else spec.fit_threshold
-        levels = list(thresholds) if thresholds else sorted({0.9, base, 0.99})
-    return [replace(spec, tolerance=t, fit_threshold=a) for t in tolerances for a in levels]

@@ -15,7 +15,7 @@ FAMILIES: dict[str, str] = {
     "linear": "bayesgrok.families.linear:LinearRegression",
     "gp_regression": "bayesgrok.families.gp_regression:GPRegression",
     "gp_classification": "bayesgrok.families.gp_classification:GPClassification",
-    "bayes_linear": "bayesgrok.families.bayes_svi:BayesLinearSVI",
+    "bayes_linear": "bayesgrok.families.bayes_linear_svi:BayesLinearSVI",
     "bayes_mlp": "bayesgrok.families.bayes_svi:BayesMLPSVI",
     "mlp": "bayesgrok.families.mlp:MLP",
     "transformer": "bayesgrok.families.transformer:Transformer",

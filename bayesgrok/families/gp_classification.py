@@ -39,6 +39,7 @@ import jax.numpy as jnp
 from gpjax.parameters import Real
 
 from bayesgrok.families.gp_kernels import rbf_kernel
+from bayesgrok.families.transforms import inverse_softplus
 from bayesgrok.search.contract import Batch, JaxFamily
 from bayesgrok.tasks.split import Split
 
@@ -46,25 +47,6 @@ Params = dict[str, jax.Array]
 
 PARAMETRIZATIONS = ("softplus", "log")
 SOFTPLUS_0 = math.log(2.0)  # softplus(0) = 0.693..., GPyTorch's default hyperparameter value
-
-
-def inverse_softplus(value: float) -> float:
-    """The raw value whose softplus is ``value`` (``> 0``), computed without overflow.
-
-    ``log(expm1(v))`` written as ``v + log(-expm1(-v))``, exact for small ``v`` and safe
-    for large ones.
-
-    Examples
-    --------
-    >>> inverse_softplus(math.log(2.0))
-    0.0
-    >>> round(inverse_softplus(0.005), 6) == round(math.log(math.expm1(0.005)), 6)
-    True
-    """
-    value = float(value)
-    if not value > 0:
-        raise ValueError(f"inverse_softplus needs a positive value, got {value!r}")
-    return value + math.log(-math.expm1(-value))
 
 
 def _is_number(value: Any) -> bool:
@@ -126,7 +108,7 @@ class GPClassification(JaxFamily):
     precision = "float64"
     # seeds run one after another (jax.lax.map), not vmapped: batched triangular solves
     # on hundreds of inducing points deadlock jaxlib 0.10's CPU thread pool (see
-    # bayesgrok.search.jax_engine.over_seeds)
+    # bayesgrok.search.jax_program.over_seeds)
     vectorize_seeds = False
 
     def __init__(

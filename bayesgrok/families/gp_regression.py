@@ -21,8 +21,8 @@ import gpjax as gpx
 import jax
 import jax.numpy as jnp
 
-from bayesgrok.families.gp_classification import inverse_softplus
 from bayesgrok.families.gp_kernels import rbf_kernel
+from bayesgrok.families.transforms import inverse_softplus
 from bayesgrok.search.contract import Batch, JaxFamily
 from bayesgrok.tasks.split import Split
 

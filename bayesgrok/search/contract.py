@@ -27,6 +27,22 @@ measures (the family then uses a fixed key, so measurements are deterministic).
 Seeds are vectorised with ``vmap``; a family sets ``vectorize_seeds = False`` to have them
 run one after another inside the same compiled program instead (``lax.map``), as the GP
 classifier does to avoid a jaxlib CPU deadlock in batched triangular solves.
+
+Every other capability an engine may use is declared on :class:`JaxFamily` with its
+default, and engines read these declarations and nothing else:
+
+* ``precision`` (``"float32"``; ``"float64"`` runs the family under ``jax.enable_x64``);
+* ``objective_note``: what the recorded error is, in words;
+* ``counts_batch_accuracy``: the family also counts accuracy on each training minibatch
+  as published code does (``batch_accuracy`` and ``objective_and_batch_accuracy``);
+* ``draws_posterior``: the parameters describe a distribution that ``posterior_draws``
+  samples (variational families; ArviZ posteriors at the search's ``snapshots``);
+* ``samplable``: the family has a NumPyro model (``numpyro_model``) the NUTS engine samples;
+* ``coordinates``: named scalar coordinates of the parameters, which ``with_coordinates``
+  sets (the GP's log lengthscale and log outputscale; a landscape can be drawn on them);
+* ``takes_metrics``, ``metric_names`` and ``takes_methods``: declared ``False``, ``None``
+  and ``False`` here so that a study can ask any family (the PyTorch contract,
+  :mod:`bayesgrok.search.torch_contract`, declares the same names).
 """
 
 from __future__ import annotations
@@ -109,6 +125,18 @@ class JaxFamily:
     backend: str = "jax"
     stochastic: bool = False
     vectorize_seeds: bool = True
+    precision: str = "float32"
+    objective_note: str = ""
+    counts_batch_accuracy: bool = False
+    draws_posterior: bool = False
+    samplable: bool = False
+    coordinates: tuple[str, ...] = ()
+    takes_metrics: bool = False
+    """Whether the family measures expensive metrics (``metrics_log``); JAX families do not."""
+    metric_names: tuple[str, ...] | None = None
+    """The expensive metrics it was asked for (``None``: it takes no names)."""
+    takes_methods: bool = False
+    """Whether it trains under the search's methods (perturbation, penalty)."""
 
     def __init__(self, complexity_weight: float = 1.0) -> None:
         self.complexity_weight = float(complexity_weight)
@@ -155,3 +183,44 @@ class JaxFamily:
     def config(self) -> dict[str, Any]:
         """The family's hyperparameters, recorded in the trajectory."""
         return {"complexity_weight": self.complexity_weight}
+
+    # --- optional capabilities, used only where the declarations above say so ----------
+
+    def batch_accuracy(self, params: Params, batch: Batch,
+                       key: Any) -> Any:  # pragma: no cover - optional
+        """Accuracy on ``batch`` of one draw (``counts_batch_accuracy``)."""
+        raise NotImplementedError(f"family {self.name!r} does not count batch accuracy")
+
+    def objective_and_batch_accuracy(self, params: Params, batch: Batch, train: Batch,
+                                     key: Any) -> Any:  # pragma: no cover - optional
+        """``(objective, batch accuracy)`` from one forward pass (``counts_batch_accuracy``)."""
+        raise NotImplementedError(f"family {self.name!r} does not count batch accuracy")
+
+    def posterior_draws(self, params: Params, key: Any,
+                        n: int) -> dict[str, Any]:  # pragma: no cover - optional
+        """``n`` draws ``{site: (n, ...)}`` of the distribution ``params`` describe
+        (``draws_posterior``)."""
+        raise NotImplementedError(f"family {self.name!r} describes no posterior")
+
+    def numpyro_model(self, x: Any, y: Any = None) -> None:  # pragma: no cover - optional
+        """The NumPyro model NUTS samples (``samplable``)."""
+        raise NotImplementedError(f"family {self.name!r} has no NumPyro model")
+
+    def with_coordinates(self, params: Params, values: dict[str, Any]) -> Params:
+        """``params`` (a dict) with the named entries set to ``values``.
+
+        Raises
+        ------
+        KeyError
+            Naming a coordinate ``params`` does not have.
+
+        Examples
+        --------
+        >>> JaxFamily().with_coordinates({"a": 1.0, "b": 2.0}, {"b": 0.0})
+        {'a': 1.0, 'b': 0.0}
+        """
+        missing = [k for k in values if k not in params]
+        if missing:
+            raise KeyError(f"family {self.name!r} has no coordinate {missing[0]!r} "
+                           f"(its parameters: {', '.join(params)})")
+        return {**params, **values}

@@ -21,10 +21,8 @@ whose observed site is ``"y"`` and which records ``numpyro.deterministic("predic
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import jax
@@ -33,10 +31,10 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
+from bayesgrok.search import record
 from bayesgrok.search.config import LogSchedule
-from bayesgrok.search.threads import thread_settings
 from bayesgrok.tasks.split import Split
-from bayesgrok.trajectory import SCHEMA_VERSION, validate
+from bayesgrok.trajectory import validate
 
 Progress = Callable[[int], None]
 
@@ -79,12 +77,6 @@ class NUTSConfig(BaseModel):
     def total_steps(self, n_train: int) -> int:
         """Draws per chain (the length of the trajectory)."""
         return int(self.num_samples)
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    return {pkg: version(pkg) for pkg in ("bayesgrok", "jax", "numpyro", "arviz-base")}
 
 
 def _sample(family: Any, split: Split, cfg: NUTSConfig, seed: int) -> Any:
@@ -206,7 +198,7 @@ def run(
     >>> ds.sizes["step"], sorted(idata)
     (2, ['idata_seed0'])
     """
-    if not hasattr(family, "numpyro_model"):
+    if not family.samplable:
         raise ValueError(f"family {family.name!r} has no NumPyro model: NUTS cannot run it")
     seeds = [s.seed for s in splits] if seeds is None else list(seeds)
     first = splits[0]
@@ -236,25 +228,12 @@ def run(
     status = ["ok" if np.isfinite(ds["error"].sel(seed=s)).all() else "diverged" for s in seeds]
     ds["status"] = ("seed", np.asarray(status, dtype=object))
     ds["step"].attrs["description"] = "post-warmup draws per chain averaged so far"
-    ds.attrs = {
-        "family": family.name,
-        "backend": "numpyro",
-        "engine": "nuts",
-        "task": first.name,
-        "task_kind": first.kind,
-        "config": json.dumps(config or {"search": search.model_dump()}, sort_keys=True,
-                             default=str),
-        "objective_formula": "E_post[-log p(y|w)]/N + E_post[-log p(w)]/N",
-        "precision": "float32",
-        "n_train": first.n_train,
-        "n_val": first.n_val,
-        "total_steps": int(search.num_samples),
-        "spurious_columns": json.dumps([int(c) for c in first.spurious_columns]),
-        "versions": json.dumps(_versions()),
-        "threading": json.dumps(thread_settings()),
-        "data_provenance": json.dumps(first.metadata.get("provenance", {}), default=str),
-        "wall_time_s": wall,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "schema_version": SCHEMA_VERSION,
-    }
+    ds.attrs = record.attributes(
+        family=family, split=first, engine="nuts", backend="numpyro",
+        config=config or record.default_config(family, first, search, seeds),
+        objective_formula="E_post[-log p(y|w)]/N + E_post[-log p(w)]/N",
+        objective_note="posterior averages over the draws so far of the per-point negative "
+                       "log-likelihood (error) and negative log prior (complexity)",
+        precision="float32", total_steps=search.num_samples,
+        packages=["jax", "numpyro", "arviz-base"], wall_time_s=wall)
     return validate(ds), idata

@@ -78,3 +78,32 @@ def make_optimizer(name: str, args: dict[str, Any] | None = None) -> optax.Gradi
     if not isinstance(opt, optax.GradientTransformation):
         raise OptimizerError(f"{name!r} is not an optax optimizer", "optimizer", name)
     return opt
+
+
+def optimizer_decay(name: str, args: dict[str, Any] | None = None) -> str:
+    """How the optax optimizer ``name`` itself decays the weights, for the trajectory's
+    attributes: ``"none"``, or a sentence naming the decay (optax's ``adamw``, ``lion``,
+    ``lamb`` and others chain ``add_decayed_weights`` into their update).
+
+    Examples
+    --------
+    >>> optimizer_decay("sgd", {"learning_rate": 0.1})
+    'none'
+    >>> optimizer_decay("adamw", {"learning_rate": 1e-3, "weight_decay": 0.1})
+    'decoupled weight decay 0.1 (optax.adamw): the decay lives in the optimizer, not the objective'
+    """
+    factory = getattr(optax, name, None)
+    if factory is None or not callable(factory):
+        return "none"
+    declared = inspect.signature(factory).parameters.get("weight_decay")
+    if declared is None:
+        return "none"
+    value = dict(args or {}).get("weight_decay", declared.default)
+    try:
+        decay = float(value)
+    except (TypeError, ValueError):  # a schedule: the decay varies along the run
+        return f"decoupled weight decay {value!r} (optax.{name}): the decay lives in the optimizer"
+    if decay == 0.0:
+        return "none"
+    return (f"decoupled weight decay {decay:g} (optax.{name}): the decay lives in the "
+            "optimizer, not the objective")

@@ -75,6 +75,16 @@ class TorchFamily:
     vectorize_seeds: bool = False
     objective_note: str = ""
     """What the recorded error is, in words (stored in the trajectory's attributes)."""
+    takes_metrics: bool = True
+    """Whether :meth:`metrics` can be scheduled by the search's ``metrics_log``."""
+    metric_names: tuple[str, ...] | None = None
+    """The expensive metrics the family was asked for (``None``: it takes no names)."""
+    takes_methods: bool = True
+    """Whether it trains under the search's methods (perturbation, commutativity penalty)."""
+    samplable: bool = False
+    """Torch families have no NumPyro model to sample (declared as the JAX contract does)."""
+    coordinates: tuple[str, ...] = ()
+    """Named scalar coordinates of the parameters (none)."""
 
     def __init__(self, complexity_weight: float = 0.0, precision: str = "float32") -> None:
         if precision not in DTYPES:

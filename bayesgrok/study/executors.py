@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from bayesgrok import trajectory
 from bayesgrok.study import store
+from bayesgrok.study.execute import execute_with_artifacts
 from bayesgrok.study.resolve import RunSpec
 
 __all__ = [
@@ -94,7 +95,6 @@ def compute_and_store(run: RunSpec, out: str | Path, reporter: Any = None) -> Ru
     >>> compute_and_store(run, out).ok, store.run_path(out, run.run_id).is_file()
     (True, True)
     """
-    from bayesgrok.study.runner import execute_with_artifacts
 
     out = Path(out)
     try:

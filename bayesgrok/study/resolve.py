@@ -27,8 +27,9 @@ from bayesgrok.families import (
     make_family,
 )
 from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.engines import NoEngineError, engine_entry
 from bayesgrok.search.nuts_engine import NUTSConfig
-from bayesgrok.search.optimizers import OptimizerError, make_optimizer
+from bayesgrok.search.optimizers import OptimizerError
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.schema import StudySpec, load_card, load_toml, parse_study
 from bayesgrok.tasks import TASKS, make_task, task_parameters
@@ -157,10 +158,10 @@ def _sweep_names(keys: list[str]) -> dict[str, str]:
 
 def _check_metrics(search: SearchConfig, built: Any, family: str, file: str) -> None:
     """Expensive metrics need a family that takes them and a schedule that measures them."""
-    names = getattr(built, "metric_names", None)  # the metrics a family was asked for
+    names = built.metric_names  # the metrics a family was asked for
     if search.metrics_log is not None:
         logged = search.metrics_log.model_dump(exclude_none=True)
-        if not callable(getattr(built, "metrics", None)):
+        if not built.takes_metrics:
             raise StudyError(file, "search.metrics_log", f"family {family!r} has no expensive "
                              "metrics to measure (only PyTorch families with a metrics "
                              "method do)", logged)
@@ -179,7 +180,7 @@ def _check_robustness(spec: StudySpec, built: Any, family: str, file: str) -> No
     rob = spec.robustness
     if rob is None:
         return
-    measured = set(getattr(built, "metric_names", ()) or ())
+    measured = set(built.metric_names or ())
     owner = {v: metric for metric, names in ROBUSTNESS_VARIABLES.items() for v in names}
     named = {"metrics": list(rob.metrics or []), "onsets": list(rob.onsets),
              "directions": list(rob.directions)}
@@ -200,7 +201,7 @@ def _check_robustness(spec: StudySpec, built: Any, family: str, file: str) -> No
 def _check_methods(search: SearchConfig, built: Any, family: str, split: Any,
                    file: str) -> None:
     """Training methods need a PyTorch family; the penalty needs two operands to swap."""
-    torch_family = getattr(built, "backend", "jax") == "torch"
+    torch_family = built.takes_methods
     if search.perturbation is not None and not torch_family:
         raise StudyError(file, "search.perturbation", f"family {family!r} is not a PyTorch "
                          "family; only those train under input perturbation",
@@ -265,21 +266,20 @@ def resolve_run(
         raise StudyError(file, f"model.{key}" if key else "model", str(exc),
                          getattr(exc, "value", None)) from None
     if spec.landscape is not None:
-        known_coords = getattr(built, "coordinates", None)
+        known_coords = built.coordinates
         for axis in ("x", "y"):
             name = getattr(spec.landscape, axis)
-            if known_coords is not None and name not in known_coords:
+            if name not in known_coords:
                 raise StudyError(file, f"landscape.{axis}", f"family {family!r} has no such "
                                  f"coordinate (it has: {', '.join(known_coords)})", name)
     # search
+    try:
+        engine = engine_entry(built, spec.search.method)
+    except NoEngineError as exc:
+        raise StudyError(file, "search.method", str(exc), spec.search.method) from None
     if isinstance(spec.search, SearchConfig):
         try:
-            if getattr(built, "backend", "jax") == "torch":
-                from bayesgrok.search.torch_optimizers import optimizer_kwargs
-
-                optimizer_kwargs(spec.search.optimizer, spec.search.optimizer_args)
-            else:
-                make_optimizer(spec.search.optimizer, spec.search.optimizer_args)
+            engine.check_optimizer(spec.search.optimizer, spec.search.optimizer_args)
         except OptimizerError as exc:
             raise StudyError(file, f"search.{exc.key}", str(exc), exc.value) from None
         try:
@@ -289,9 +289,6 @@ def resolve_run(
         _check_metrics(spec.search, built, family, file)
         _check_robustness(spec, built, family, file)
         _check_methods(spec.search, built, family, split, file)
-    elif not hasattr(built, "numpyro_model"):
-        raise StudyError(file, "search.method", f"family {family!r} has no NumPyro model, so "
-                         "NUTS cannot sample it", "nuts")
     config = _jsonable({
         "study": spec.name,
         "task": {"name": spec.task.name, **task_params},

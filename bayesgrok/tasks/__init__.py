@@ -16,7 +16,10 @@ Examples
 """
 
 from bayesgrok.tasks.conceal import CONCEAL_KINDS, conceal
-from bayesgrok.tasks.mnist import MNISTError, digits, load_mnist, mnist, read_idx
+from bayesgrok.tasks.digits import digits
+from bayesgrok.tasks.idx import MNISTError, read_idx
+from bayesgrok.tasks.mnist import mnist
+from bayesgrok.tasks.mnist_files import load_mnist
 from bayesgrok.tasks.modular import OPERATIONS, modular
 from bayesgrok.tasks.modular_pairs import modular_pairs
 from bayesgrok.tasks.parity import parity

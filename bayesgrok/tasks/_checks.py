@@ -53,3 +53,25 @@ def random_split(
     """
     order = rng.permutation(n_points)
     return order[:n_train], order[n_train:]
+
+
+def check_n_val(task: str, n_val: object, n_train: int | None, size: int, what: str) -> int:
+    """``n_val`` (default: all left); ``n_train`` is ``None`` when validation has its own set.
+
+    Examples
+    --------
+    >>> check_n_val("digits", None, 100, 150, "images")
+    50
+    >>> check_n_val("digits", 60, 100, 150, "images")
+    Traceback (most recent call last):
+    ...
+    ValueError: task 'digits': n_train + n_val (100 + 60) exceeds the 150 images
+    """
+    available = size - (n_train or 0)
+    if n_val is None:
+        return available
+    n_val = check_int(task, "n_val", n_val, minimum=1)
+    if n_val > available:
+        asked = f"n_val ({n_val})" if n_train is None else f"n_train + n_val ({n_train} + {n_val})"
+        raise ValueError(f"task {task!r}: {asked} exceeds the {size} {what}")
+    return n_val

@@ -6,7 +6,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from bayesgrok.tasks.mnist import digits, mnist
+from bayesgrok.tasks.digits import digits
+from bayesgrok.tasks.mnist import mnist
 from bayesgrok.tasks.modular import modular
 from bayesgrok.tasks.modular_pairs import modular_pairs
 from bayesgrok.tasks.parity import parity

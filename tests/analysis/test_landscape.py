@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from bayesgrok.analysis.landscape import landscape, project, settling_step
+from bayesgrok.analysis.landscape import project, settling_step
 from bayesgrok.families.gp_regression import GPRegression
 from bayesgrok.search import jax_engine
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch
+from bayesgrok.search.landscape import landscape
 from bayesgrok.tasks import make_task
 
 SPLIT = make_task("noisy_sine", seed=3, n_points=40, n_train=20)

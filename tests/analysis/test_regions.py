@@ -6,10 +6,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from bayesgrok.analysis.region_spec import HEHC, LEHC, LELC
 from bayesgrok.analysis.regions import (
-    HEHC,
-    LEHC,
-    LELC,
     RegionSpec,
     keeps_complexity,
     pooled_references,

@@ -16,7 +16,7 @@ from bayesgrok.analysis.stages import (
     stages_table,
 )
 from bayesgrok.plots.stages import plot_stages
-from bayesgrok.study.runner import write_stages
+from bayesgrok.study.writers import write_stages
 
 LOG_STEPS = np.unique(np.geomspace(1, 1e5, 160).astype(np.int64))
 UNIFORM_STEPS = np.arange(0, 100_001, 500)

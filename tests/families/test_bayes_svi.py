@@ -16,8 +16,10 @@ from numpyro.infer.util import log_density
 
 from bayesgrok.analysis import grokking_gap
 from bayesgrok.families import FamilyParameterError, make_family
+from bayesgrok.families.bayes_linear_svi import BayesLinearSVI
 from bayesgrok.families.bayes_models import bayesian_mlp, mlp_logits
-from bayesgrok.families.bayes_svi import BayesLinearSVI, BayesMLPSVI, inverse_softplus
+from bayesgrok.families.bayes_svi import BayesMLPSVI
+from bayesgrok.families.transforms import inverse_softplus
 from bayesgrok.search import jax_engine
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bayesgrok.families.linear import LinearRegression
-from bayesgrok.search import jax_engine
+from bayesgrok.search import jax_engine, jax_program
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch, JaxFamily
 from bayesgrok.tasks import make_task
@@ -141,7 +141,7 @@ def test_minibatch_stream_visits_every_point_once_per_epoch():
     n, batch = 12, 4
     train = Batch(jnp.arange(n, dtype=jnp.float32)[:, None], jnp.arange(n))
     key = jax.random.PRNGKey(0)
-    seen = [jax_engine._select_batch(train, key, jnp.asarray(t), batch).y for t in range(6)]
+    seen = [jax_program.select_batch(train, key, jnp.asarray(t), batch).y for t in range(6)]
     first, second = np.concatenate(seen[:3]), np.concatenate(seen[3:])
     assert sorted(first.tolist()) == list(range(n)) == sorted(second.tolist())
     assert first.tolist() != second.tolist()  # reshuffled between epochs
@@ -152,7 +152,7 @@ def test_minibatch_stream_wraps_across_epochs():
     train = Batch(jnp.arange(n, dtype=jnp.float32)[:, None], jnp.arange(n))
     key = jax.random.PRNGKey(1)
     stream = np.concatenate(
-        [jax_engine._select_batch(train, key, jnp.asarray(t), batch).y for t in range(5)]
+        [jax_program.select_batch(train, key, jnp.asarray(t), batch).y for t in range(5)]
     )
     assert sorted(stream[:10].tolist()) == list(range(n))
     assert sorted(stream[10:20].tolist()) == list(range(n))

@@ -13,8 +13,8 @@ import pytest
 import xarray as xr
 
 from bayesgrok.study.errors import StudyError
+from bayesgrok.study.pinning import pin_study_threads
 from bayesgrok.study.resolve import load_study
-from bayesgrok.study.runner import pin_study_threads
 
 STUDY = """
 name = "threads_probe"

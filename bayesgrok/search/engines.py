@@ -1,0 +1,115 @@
+"""The engine table: which engine runs a family under a search method.
+
+An engine is keyed by ``(backend, method)``: the family's ``backend`` (``"jax"`` or
+``"torch"``) and the search's ``method`` (``"optimize"``: a gradient search on the
+objective; ``"nuts"``: NUTS sampling of the family's NumPyro model). Each entry names the
+engine's run function, the check of the optimizer it accepts, and what it requires of a
+family. Adding a search method is one engine module and one entry here; the study and the
+runner read this table and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One entry of the table.
+
+    Attributes
+    ----------
+    run
+        ``"module:function"`` of the run function, imported only when used (torch is not
+        imported for a JAX-only study).
+    optimizer_check
+        ``"module:function"`` that checks an optimizer's name and arguments (raising
+        :class:`~bayesgrok.search.optimizers.OptimizerError`), or ``""`` when the method
+        takes no optimizer.
+    requires
+        What the engine needs of a family: a test of its declared capabilities, and
+        the words that say what it needs (``None``: nothing beyond the backend).
+    """
+
+    run: str
+    optimizer_check: str = ""
+    requires: tuple[Callable[[Any], bool], str] | None = None
+
+    def load(self) -> Callable[..., Any]:
+        """The run function."""
+        return _load(self.run)
+
+    def check_optimizer(self, name: str, args: dict[str, Any] | None) -> None:
+        """Check an optimizer for this engine (nothing to check without one)."""
+        if self.optimizer_check:
+            _load(self.optimizer_check)(name, args)
+
+
+ENGINES: dict[tuple[str, str], Engine] = {
+    ("jax", "optimize"): Engine("bayesgrok.search.jax_engine:run_with_artifacts",
+                                "bayesgrok.search.optimizers:make_optimizer"),
+    ("torch", "optimize"): Engine("bayesgrok.search.torch_engine:run_with_artifacts",
+                                  "bayesgrok.search.torch_optimizers:optimizer_kwargs"),
+    ("jax", "nuts"): Engine("bayesgrok.search.nuts_engine:run",
+                            requires=(lambda family: family.samplable,
+                                      "NumPyro model to sample (samplable)")),
+}
+"""``(backend, method)`` -> :class:`Engine`."""
+
+
+class NoEngineError(ValueError):
+    """No engine runs this family under this method."""
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def engine_entry(family: Any, method: str = "optimize") -> Engine:
+    """The table's entry for ``family`` under ``method``.
+
+    Raises
+    ------
+    NoEngineError
+        When no engine runs the family's backend under ``method``, or the family lacks
+        the capability the engine requires.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.linear import LinearRegression
+    >>> engine_entry(LinearRegression()).run
+    'bayesgrok.search.jax_engine:run_with_artifacts'
+    >>> engine_entry(LinearRegression(), "nuts")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bayesgrok.search.engines.NoEngineError: family 'linear' has no NumPyro model ...
+    """
+    entry = ENGINES.get((family.backend, method))
+    if entry is None:
+        methods = sorted(m for b, m in ENGINES if b == family.backend)
+        raise NoEngineError(f"no engine runs {family.backend!r} family {family.name!r} by "
+                            f"method {method!r} (its backend has: {', '.join(methods)})")
+    if entry.requires is not None and not entry.requires[0](family):
+        raise NoEngineError(f"family {family.name!r} has no {entry.requires[1]}: the "
+                            f"{method!r} engine needs one")
+    return entry
+
+
+def engine_for(family: Any, method: str = "optimize") -> Callable[..., Any]:
+    """The run function of the engine for ``family`` under ``method``.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.linear import LinearRegression
+    >>> engine = engine_for(LinearRegression())
+    >>> engine.__module__, engine.__name__
+    ('bayesgrok.search.jax_engine', 'run_with_artifacts')
+    >>> from bayesgrok.families.mlp import MLP
+    >>> engine_for(MLP()).__module__
+    'bayesgrok.search.torch_engine'
+    """
+    return engine_entry(family, method).load()
