@@ -173,6 +173,18 @@ class GPRegression(JaxFamily):
             values["log_noise"] = math.log(math.exp(values["log_noise"]) - self.noise_floor)
         return {k: jnp.asarray(v) for k, v in values.items()}
 
+    def frozen(self, params: dict[str, jax.Array]) -> dict[str, bool]:
+        """The noise parameter when ``learn_noise`` is off, the mean when ``learn_mean`` is.
+
+        Examples
+        --------
+        >>> fam = GPRegression(learn_noise=False)
+        >>> fam.frozen(fam.init(None, None))["log_noise"]
+        True
+        """
+        return {name: (name == self._noise_key and not self.learn_noise)
+                or (name == "mean" and not self.learn_mean) for name in params}
+
     def error(self, params: dict[str, jax.Array], batch: Batch, train: Batch) -> jax.Array:
         """``1/2 r^T (K + noise I)^-1 r / N`` over ``batch``."""
         post = self.condition(params, batch)

@@ -184,6 +184,22 @@ class JaxFamily:
         """The family's hyperparameters, recorded in the trajectory."""
         return {"complexity_weight": self.complexity_weight}
 
+    def frozen(self, params: Params) -> Any:
+        """Which parameters the search must not move: a pytree of booleans with the
+        structure of ``params`` (default: none frozen). The JAX engine hands the frozen
+        leaves to ``optax.set_to_zero`` (``optax.multi_transform``), so no optimizer, not
+        even a decoupled weight decay, updates them.
+
+        Examples
+        --------
+        >>> import jax.numpy as jnp
+        >>> JaxFamily().frozen({"a": jnp.zeros(2), "b": jnp.ones(())})
+        {'a': False, 'b': False}
+        """
+        import jax
+
+        return jax.tree_util.tree_map(lambda _: False, params)
+
     # --- optional capabilities, used only where the declarations above say so ----------
 
     def batch_accuracy(self, params: Params, batch: Batch,

@@ -29,7 +29,7 @@ from bayesgrok.search import record
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch, Family
 from bayesgrok.search.jax_program import Compiled
-from bayesgrok.search.optimizers import make_optimizer, optimizer_decay
+from bayesgrok.search.optimizers import freeze, make_optimizer, optimizer_decay
 from bayesgrok.search.posterior import posterior_snapshots
 from bayesgrok.tasks.split import Split
 
@@ -183,13 +183,15 @@ def _run(
     first = splits[0]
     dtype = jnp.float64 if jax.config.read("jax_enable_x64") else jnp.float32
     train, val = _batches(splits, dtype)
-    optimizer = make_optimizer(search.optimizer, search.optimizer_args)
     keys = jnp.stack([jax.random.PRNGKey(int(s)) for s in seeds])
     init_keys, batch_keys = jax.vmap(lambda k: jax.random.split(k))(keys).transpose(1, 0, 2)
     params = _stack([family.init(k, s) for k, s in zip(init_keys, splits, strict=True)])
     params = jax.tree_util.tree_map(
         lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, params
     )
+    one_seed = jax.tree_util.tree_map(lambda leaf: leaf[0], params)
+    optimizer = freeze(make_optimizer(search.optimizer, search.optimizer_args),
+                       family.frozen(one_seed))
     opt_state = jax.vmap(optimizer.init)(params)
     n_seeds = len(seeds)
     state = (

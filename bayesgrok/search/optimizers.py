@@ -107,3 +107,28 @@ def optimizer_decay(name: str, args: dict[str, Any] | None = None) -> str:
         return "none"
     return (f"decoupled weight decay {decay:g} (optax.{name}): the decay lives in the "
             "optimizer, not the objective")
+
+
+def freeze(optimizer: optax.GradientTransformation,
+           frozen: Any) -> optax.GradientTransformation:
+    """``optimizer`` on the trainable leaves and no update at all on the frozen ones
+    (``frozen``: a pytree of booleans with the parameters' structure). Unchanged when no
+    leaf is frozen.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> opt = freeze(optax.adamw(0.1, weight_decay=1.0), {"a": False, "b": True})
+    >>> params = {"a": jnp.ones(()), "b": jnp.ones(())}
+    >>> updates, _ = opt.update({"a": jnp.ones(()), "b": jnp.ones(())}, opt.init(params), params)
+    >>> float(updates["b"]), float(updates["a"]) != 0.0
+    (0.0, True)
+    """
+    import jax
+
+    flags = jax.tree_util.tree_leaves(frozen)
+    if not any(bool(f) for f in flags):
+        return optimizer
+    labels = jax.tree_util.tree_map(lambda f: "frozen" if f else "trained", frozen)
+    return optax.multi_transform({"trained": optimizer, "frozen": optax.set_to_zero()},
+                                 labels)

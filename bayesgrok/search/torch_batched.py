@@ -52,7 +52,8 @@ from bayesgrok.search.torch_seed import SeedState
 
 def applies(family: TorchFamily, states: Sequence[SeedState]) -> bool:
     """Whether the engine trains ``states`` together: the family opts in
-    (``vectorize_seeds``) and there is more than one seed.
+    (``vectorize_seeds``), there is more than one seed, and no parameter is frozen (the
+    stacked optimizer sees every parameter).
 
     Examples
     --------
@@ -60,7 +61,8 @@ def applies(family: TorchFamily, states: Sequence[SeedState]) -> bool:
     >>> applies(MLP(), [None, None]), applies(MLP(), [None])
     (True, False)
     """
-    return family.vectorize_seeds and len(states) > 1
+    return (family.vectorize_seeds and len(states) > 1
+            and not any(family.frozen(s.model) for s in states if s is not None))
 
 
 class _Objective(torch.nn.Module):

@@ -250,6 +250,18 @@ class TorchFamily:
         """
         return {}
 
+    def frozen(self, model: torch.nn.Module) -> set[str]:
+        """Names (as in ``model.named_parameters()``) of the parameters the search must not
+        move (default: none). The optimizer never sees them, so no weight decay moves
+        them either; their gradients are still computed.
+
+        Examples
+        --------
+        >>> TorchFamily().frozen(torch.nn.Linear(2, 1))
+        set()
+        """
+        return set()
+
     def config(self) -> dict[str, Any]:
         """The family's hyperparameters, recorded in the trajectory."""
         return {"complexity_weight": self.complexity_weight, "precision": self.precision}

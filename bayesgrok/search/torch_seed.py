@@ -91,7 +91,9 @@ def start_seed(family: TorchFamily, split: Split, seed: int, search: SearchConfi
     (True, 'SGD')
     """
     model = build_model(family, split, seed)
-    optimizer = make_torch_optimizer(search.optimizer, search.optimizer_args, model.parameters())
+    frozen = family.frozen(model)
+    trained = [p for name, p in model.named_parameters() if name not in frozen]
+    optimizer = make_torch_optimizer(search.optimizer, search.optimizer_args, trained)
     stream = BatchStream(split.n_train, search.batch(split.n_train), seed)
     return SeedState(seed, split, tensors_of(split, family.dtype), model, optimizer, stream,
                      methods=methods_for(search, seed))
