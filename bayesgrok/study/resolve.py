@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from bayesgrok.families import (
-    FAMILIES,
     FamilyParameterError,
     UnknownFamilyError,
+    family_class,
     family_parameters,
     make_family,
 )
@@ -252,9 +252,10 @@ def resolve_run(
         family, family_file, family_key = spec.model.family, file, "model.family"
     else:
         raise StudyError(file, "model", "give a model card (card = ...) or a family (family = ...)")
-    if family not in FAMILIES:
-        raise StudyError(family_file, family_key,
-                         f"unknown family (known: {', '.join(sorted(FAMILIES))})", family)
+    try:
+        family_class(family)
+    except UnknownFamilyError as exc:
+        raise StudyError(family_file, family_key, str(exc), family) from None
     known = family_parameters(family)
     _check_params(card_params, known, family_file, "params", f"family {family!r}")
     family_params = _check_params(spec.model.params(), known, file, "model", f"family {family!r}")
