@@ -197,14 +197,14 @@ def _load(result: Path):  # noqa: ANN202 - returns an xarray Dataset
 
 
 def _print_summary(result: Path) -> None:
-    from bayesgrok.analysis import summary_table
+    from bayesgrok.analysis import summary_table, swept_parameters
     from bayesgrok.analysis.summary import per_seed_variables
 
     ds = _load(result)
     threshold = float(ds.attrs.get("threshold", 0.95))
     mse = ds.attrs.get("mse_threshold")
     table = summary_table(ds, threshold, mse_threshold=None if mse is None else float(mse))
-    swept = [c for c in ds.coords if ds[c].dims == ("run",) and c != "run"]
+    swept = swept_parameters(ds)
     if "sweep_shown" in ds.attrs:  # labels stand for the zipped keys they name
         swept = [c for c in json.loads(ds.attrs["sweep_shown"]) if c in swept]
     total = int(ds["step"].max())

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
+
+from bayesgrok.atomic import atomic_write
 
 SCHEMA_VERSION = 1
 STATUSES = ("ok", "diverged", "failed")
@@ -149,16 +150,7 @@ def write(ds: xr.Dataset, path: str | os.PathLike[str], *, study: bool = False) 
     """
     path = Path(path)
     validate(ds, study=study, source=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        _encodable(ds).to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: _encodable(ds).to_netcdf(tmp, engine="h5netcdf"))
 
 
 def read(path: str | os.PathLike[str], *, study: bool = False) -> xr.Dataset:

@@ -36,6 +36,7 @@ import xarray as xr
 from scipy import stats
 
 from bayesgrok.analysis.onsets import grokking_gap
+from bayesgrok.analysis.summary import swept_parameters
 
 __all__ = ["concealment_fit", "concealment_table", "fit_exponential_gap", "log_gap"]
 
@@ -196,7 +197,7 @@ def concealment_table(
         raise ValueError("concealment_table needs a study dataset (with a 'run' dimension)")
     for what, name in (("length", length), ("group", group)):
         if name is not None and (name not in ds.coords or ds[name].dims != ("run",)):
-            swept = [str(c) for c in ds.coords if ds[c].dims == ("run",) and c != "run"]
+            swept = swept_parameters(ds)
             raise ValueError(f"{what} {name!r} is not a coordinate on 'run' "
                              f"(swept: {', '.join(swept) or 'none'})")
     gap = grokking_gap(ds, threshold)

@@ -79,6 +79,7 @@ from bayesgrok.analysis.region_spec import (
     RegionSpec,
     sensitivity_grid,
 )
+from bayesgrok.analysis.summary import swept_parameters
 
 __all__ = [
     "REGION_CODES",
@@ -327,8 +328,7 @@ def regions(ds: xr.Dataset, spec: RegionSpec | None = None, *,
         out["train_onset_fit"] = fit_train["onset"].transpose("run", "seed")
         out["val_onset_fit"] = fit_val["onset"].transpose("run", "seed")
         out["val_sharpness"] = fit_val["sharpness"].transpose("run", "seed")
-    swept = {name: ds[name] for name, c in ds.coords.items()
-             if c.dims == ("run",) and name != "run"}
+    swept = {name: ds[name] for name in swept_parameters(ds)}
     out = out.assign_coords(swept)
     if "step" in ds.coords:
         out = out.assign_coords(step=ds["step"].values)
@@ -379,7 +379,7 @@ def regions_table(reg: xr.Dataset) -> pd.DataFrame:
     2  ablation     0        NaN        90.0        False
     3  ablation     1        NaN        90.0        False
     """
-    swept = [str(n) for n, c in reg.coords.items() if c.dims == ("run",) and n != "run"]
+    swept = swept_parameters(reg)
     if "sweep_shown" in reg.attrs:  # labels stand for the whole tables they replace
         swept = [n for n in json.loads(reg.attrs["sweep_shown"]) if n in swept]
     rows = []

@@ -15,15 +15,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
 from bayesgrok import trajectory
+from bayesgrok.atomic import atomic_write
 from bayesgrok.trajectory import TrajectoryError
 
 
@@ -144,30 +142,7 @@ def write_text(path: Path, text: str) -> Path:
     >>> write_text(Path(tempfile.mkdtemp()) / "a.txt", "hello").read_text()
     'hello'
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _atomic(path: Path, write: Callable[[str], object]) -> Path:
-    """Call ``write`` on a temporary name beside ``path``, then rename it to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def write_netcdf(ds: xr.Dataset, path: Path) -> Path:
@@ -179,7 +154,7 @@ def write_netcdf(ds: xr.Dataset, path: Path) -> Path:
     >>> write_netcdf(xr.Dataset({"a": ("x", [1.0])}), Path(tempfile.mkdtemp()) / "a.nc").name
     'a.nc'
     """
-    return _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
 
 
 def write_datatree(tree: xr.DataTree, path: Path) -> Path:
@@ -192,7 +167,7 @@ def write_datatree(tree: xr.DataTree, path: Path) -> Path:
     >>> write_datatree(tree, Path(tempfile.mkdtemp()) / "i.nc").name
     'i.nc'
     """
-    return _atomic(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
+    return atomic_write(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
 
 
 def write_json(path: Path, value: Any) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import xarray as xr
 
+from bayesgrok.analysis.summary import swept_parameters
 from bayesgrok.study import store
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.resolve import Study
@@ -179,7 +180,7 @@ def write_landscape(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = 
         f"stays_within_{spec.tolerance:g}_of_end_from": settle,
     })
     frame = table.to_dataframe().reset_index()
-    swept = [c for c in ds.coords if ds[c].dims == ("run",) and c != "run"]
+    swept = swept_parameters(ds)
     for name in swept:
         frame[name] = [ds[name].sel(run=r).item() for r in frame["run"]]
     frame = frame[["run", *swept, *[c for c in frame.columns if c not in ("run", *swept)]]]

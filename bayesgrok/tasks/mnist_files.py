@@ -10,13 +10,13 @@ import functools
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from bayesgrok.atomic import atomic_write
 from bayesgrok.tasks.idx import MNISTError, parse_idx, read_raw
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -130,19 +130,11 @@ def _download(role: str, directory: Path) -> Path:
     name, md5 = MNIST_FILES[role]
     url = MNIST_URL + name
     target = directory / name
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
-    except OSError as err:
-        raise MNISTError(
-            f"cannot write to the MNIST cache directory {directory}: {err}. "
-            f"{_offline_help(directory)}"
-        ) from err
-    tmp = Path(tmp_name)
     digest = hashlib.md5(usedforsecurity=False)
-    try:
+
+    def fetch(tmp: str) -> None:
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
                 while chunk := response.read(1 << 20):
                     digest.update(chunk)
                     out.write(chunk)
@@ -158,9 +150,14 @@ def _download(role: str, directory: Path) -> Path:
                 f"expected {md5}; the partial file was deleted. Try again later. "
                 f"{_offline_help(directory)}"
             )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    try:
+        atomic_write(target, fetch, suffix=".part")
+    except OSError as err:  # the cache directory itself cannot be written
+        raise MNISTError(
+            f"cannot write to the MNIST cache directory {directory}: {err}. "
+            f"{_offline_help(directory)}"
+        ) from err
     return target
 
 

@@ -1,0 +1,42 @@
+"""Atomic file writes: everything bayesgrok writes is written to a temporary name beside
+its target and renamed over it, so an interrupted write never leaves a file that looks
+finished."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object], *,
+                 suffix: str = ".tmp") -> Path:
+    """Call ``write(tmp)`` on a fresh temporary file ``.<name>.<random><suffix>`` beside
+    ``path`` (its folder is created), then rename it to ``path``; on any failure the
+    temporary file is removed and the error raised.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> atomic_write(d / "a.txt", lambda tmp: Path(tmp).write_text("hello")).read_text()
+    'hello'
+    >>> atomic_write(d / "b.txt", lambda tmp: 1 / 0)
+    Traceback (most recent call last):
+    ...
+    ZeroDivisionError: division by zero
+    >>> sorted(p.name for p in d.iterdir())
+    ['a.txt']
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
