@@ -25,17 +25,17 @@ class Engine:
     run
         ``"module:function"`` of the run function, imported only when used (torch is not
         imported for a JAX-only study).
-    optimizer_check
-        ``"module:function"`` that checks an optimizer's name and arguments (raising
-        :class:`~bayesgrok.search.optimizers.OptimizerError`), or ``""`` when the method
-        takes no optimizer.
+    optimizers
+        The backend whose optimizers the engine takes (``"jax"``: optax; ``"torch"``:
+        ``torch.optim``), or ``""`` when the method takes no optimizer (see
+        :class:`~bayesgrok.search.optimizer_spec.OptimizerSpec`).
     requires
         What the engine needs of a family: a test of its declared capabilities, and
         the words that say what it needs (``None``: nothing beyond the backend).
     """
 
     run: str
-    optimizer_check: str = ""
+    optimizers: str = ""
     requires: tuple[Callable[[Any], bool], str] | None = None
 
     def load(self) -> Callable[..., Any]:
@@ -43,16 +43,17 @@ class Engine:
         return _load(self.run)
 
     def check_optimizer(self, name: str, args: dict[str, Any] | None) -> None:
-        """Check an optimizer for this engine (nothing to check without one)."""
-        if self.optimizer_check:
-            _load(self.optimizer_check)(name, args)
+        """Check an optimizer for this engine (nothing to check without one), raising
+        :class:`~bayesgrok.search.optimizers.OptimizerError`."""
+        if self.optimizers:
+            from bayesgrok.search.optimizer_spec import OptimizerSpec
+
+            OptimizerSpec.parse(self.optimizers, name, args)
 
 
 ENGINES: dict[tuple[str, str], Engine] = {
-    ("jax", "optimize"): Engine("bayesgrok.search.jax_engine:run_with_artifacts",
-                                "bayesgrok.search.optimizers:make_optimizer"),
-    ("torch", "optimize"): Engine("bayesgrok.search.torch_engine:run_with_artifacts",
-                                  "bayesgrok.search.torch_optimizers:optimizer_kwargs"),
+    ("jax", "optimize"): Engine("bayesgrok.search.jax_engine:run_with_artifacts", "jax"),
+    ("torch", "optimize"): Engine("bayesgrok.search.torch_engine:run_with_artifacts", "torch"),
     ("jax", "nuts"): Engine("bayesgrok.search.nuts_engine:run",
                             requires=(lambda family: family.samplable,
                                       "NumPyro model to sample (samplable)")),

@@ -29,7 +29,7 @@ from bayesgrok.search import record
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch, Family
 from bayesgrok.search.jax_program import Compiled
-from bayesgrok.search.optimizers import freeze, make_optimizer, optimizer_decay
+from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.posterior import posterior_snapshots
 from bayesgrok.tasks.split import Split
 
@@ -143,11 +143,12 @@ def run_with_artifacts(
     if len(seeds) != len(splits):
         raise ValueError(f"run: {len(seeds)} seeds for {len(splits)} splits")
     first = splits[0]
+    spec = OptimizerSpec.parse("jax", search.optimizer, search.optimizer_args)  # once
     x64 = family.precision == "float64"
     scope = jax.enable_x64(True) if x64 else contextlib.nullcontext()
     started = time.perf_counter()
     with scope:
-        data = _run(family, splits, search, seeds, progress)
+        data = _run(family, splits, search, seeds, progress, spec)
     wall = time.perf_counter() - started
 
     n_train = first.n_train
@@ -159,7 +160,7 @@ def run_with_artifacts(
     reasons = data.pop("__reasons__")
     variables = {name: (("seed", "step") + tuple(probe_dims.get(name, ())), values)
                  for name, values in data.items()}
-    decay = optimizer_decay(search.optimizer, search.optimizer_args)
+    decay = spec.decay
     attrs = record.attributes(
         family=family, split=first, engine="jax", backend=family.backend,
         config=config or record.default_config(family, first, search, seeds),
@@ -179,6 +180,7 @@ def _run(
     search: SearchConfig,
     seeds: Sequence[int],
     progress: Progress | None,
+    spec: OptimizerSpec,
 ) -> dict[str, Any]:
     first = splits[0]
     dtype = jnp.float64 if jax.config.read("jax_enable_x64") else jnp.float32
@@ -190,8 +192,7 @@ def _run(
         lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, params
     )
     one_seed = jax.tree_util.tree_map(lambda leaf: leaf[0], params)
-    optimizer = freeze(make_optimizer(search.optimizer, search.optimizer_args),
-                       family.frozen(one_seed))
+    optimizer = spec.optax(family.frozen(one_seed))
     opt_state = jax.vmap(optimizer.init)(params)
     n_seeds = len(seeds)
     state = (

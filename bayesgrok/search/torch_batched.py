@@ -45,8 +45,8 @@ import torch
 from torch.func import functional_call, stack_module_state, vmap
 
 from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.torch_contract import TorchFamily
-from bayesgrok.search.torch_optimizers import make_torch_optimizer
 from bayesgrok.search.torch_seed import SeedState
 
 
@@ -111,7 +111,7 @@ class SeedBatch:
     """
 
     def __init__(self, family: TorchFamily, states: Sequence[SeedState],
-                 search: SearchConfig) -> None:
+                 search: SearchConfig, optimizer: OptimizerSpec | None = None) -> None:
         self.family = family
         self.states = list(states)
         models = [s.model for s in self.states]
@@ -129,8 +129,9 @@ class SeedBatch:
 
         self._objectives = vmap(one)
         self._leaves = list(self.params.values())
-        self.optimizer = make_torch_optimizer(search.optimizer, search.optimizer_args,
-                                              self._leaves)
+        spec = optimizer or OptimizerSpec.parse("torch", search.optimizer,
+                                                search.optimizer_args)
+        self.optimizer = spec.torch(self._leaves)
 
     def objectives(self, idx: torch.Tensor) -> torch.Tensor:
         """Every seed's objective on its minibatch ``idx[i]`` (shape ``(seeds, batch)``).

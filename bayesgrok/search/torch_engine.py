@@ -33,10 +33,10 @@ import xarray as xr
 
 from bayesgrok.search import record, torch_batched
 from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.torch_contract import TorchFamily
 from bayesgrok.search.torch_measure import log_seed
 from bayesgrok.search.torch_methods import methods_note
-from bayesgrok.search.torch_optimizers import optimizer_decay
 from bayesgrok.search.torch_seed import SeedState, advance_seed, start_seed
 from bayesgrok.tasks.split import Split
 
@@ -124,11 +124,13 @@ def run_with_artifacts(
     started = time.perf_counter()
     if search.metrics_noise is not None:
         family.metric_noise = float(search.metrics_noise)
-    states = [start_seed(family, s, seed, search) for s, seed in zip(splits, seeds, strict=True)]
+    spec = OptimizerSpec.parse("torch", search.optimizer, search.optimizer_args)  # once
+    states = [start_seed(family, s, seed, search, spec)
+              for s, seed in zip(splits, seeds, strict=True)]
     steps = search.logged_steps(first.n_train)  # log and metrics_log together
     metric_steps = set(search.metrics_steps(first.n_train).tolist())
     done = 0
-    batch = (torch_batched.SeedBatch(family, states, search)
+    batch = (torch_batched.SeedBatch(family, states, search, spec)
              if torch_batched.applies(family, states) and not search.uses_methods else None)
     for target in steps.tolist():
         if target > done:
@@ -144,7 +146,7 @@ def run_with_artifacts(
         for state in states:
             log_seed(family, state, done, done in metric_steps)
     wall = time.perf_counter() - started
-    return _dataset(family, states, search, steps, config, wall), {}
+    return _dataset(family, states, search, steps, config, wall, spec.decay), {}
 
 
 def _stack(states: Sequence[SeedState]) -> dict[str, np.ndarray]:
@@ -166,7 +168,8 @@ def _stack(states: Sequence[SeedState]) -> dict[str, np.ndarray]:
 
 
 def _dataset(family: TorchFamily, states: Sequence[SeedState], search: SearchConfig,
-             steps: np.ndarray, config: dict[str, Any] | None, wall: float) -> xr.Dataset:
+             steps: np.ndarray, config: dict[str, Any] | None, wall: float,
+             decay: str) -> xr.Dataset:
     first = states[0].split
     seeds = [s.seed for s in states]
     probe_dims = {k: tuple(d) for k, (d, _) in family.probes(states[0].model, first).items()}
@@ -177,7 +180,6 @@ def _dataset(family: TorchFamily, states: Sequence[SeedState], search: SearchCon
     metric_axes = {d for dims in metric_dims.values() for d in dims}  # layer 0..L-1
     sizes = {dim: np.shape(values)[axis] for dims, values in variables.values()
              for axis, dim in enumerate(dims) if dim in metric_axes}
-    decay = optimizer_decay(search.optimizer, search.optimizer_args)
     attrs = record.attributes(
         family=family, split=first, engine="torch", backend="torch",
         config=config or record.default_config(family, first, search, seeds),

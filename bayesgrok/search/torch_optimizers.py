@@ -95,7 +95,18 @@ def optimizer_decay(name: str, args: dict[str, Any] | None) -> str:
     >>> optimizer_decay("sgd", {})
     'none'
     """
-    kwargs = optimizer_kwargs(name, args)
+    return decay_of_kwargs(name, optimizer_kwargs(name, args))
+
+
+def decay_of_kwargs(name: str, kwargs: dict[str, Any]) -> str:
+    """:func:`optimizer_decay` from arguments already checked by :func:`optimizer_kwargs`
+    (no optimizer is built).
+
+    Examples
+    --------
+    >>> decay_of_kwargs("sgd", {"lr": 0.1, "weight_decay": 0.01})  # doctest: +ELLIPSIS
+    'L2 weight decay 0.01 added to the gradient by torch.optim.SGD: ...'
+    """
     key = name.lower()
     declared = inspect.signature(OPTIMIZERS[key]).parameters.get("weight_decay")
     default = 0.0 if declared is None else declared.default

@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.torch_batches import BatchStream
 from bayesgrok.search.torch_contract import TorchFamily
 from bayesgrok.search.torch_methods import Methods, method_objective, methods_for
-from bayesgrok.search.torch_optimizers import make_torch_optimizer
 from bayesgrok.tasks.split import Split
 
 
@@ -77,8 +77,10 @@ def build_model(family: TorchFamily, split: Split, seed: int) -> torch.nn.Module
     return model.to(family.dtype)
 
 
-def start_seed(family: TorchFamily, split: Split, seed: int, search: SearchConfig) -> SeedState:
+def start_seed(family: TorchFamily, split: Split, seed: int, search: SearchConfig,
+               optimizer: OptimizerSpec | None = None) -> SeedState:
     """A fresh seed: model, optimizer, minibatch stream and methods, all from ``seed``.
+    ``optimizer`` is the search's, checked once per run (default: checked here).
 
     Examples
     --------
@@ -91,12 +93,12 @@ def start_seed(family: TorchFamily, split: Split, seed: int, search: SearchConfi
     (True, 'SGD')
     """
     model = build_model(family, split, seed)
+    spec = optimizer or OptimizerSpec.parse("torch", search.optimizer, search.optimizer_args)
     frozen = family.frozen(model)
     trained = [p for name, p in model.named_parameters() if name not in frozen]
-    optimizer = make_torch_optimizer(search.optimizer, search.optimizer_args, trained)
     stream = BatchStream(split.n_train, search.batch(split.n_train), seed)
-    return SeedState(seed, split, tensors_of(split, family.dtype), model, optimizer, stream,
-                     methods=methods_for(search, seed))
+    return SeedState(seed, split, tensors_of(split, family.dtype), model, spec.torch(trained),
+                     stream, methods=methods_for(search, seed))
 
 
 def advance_seed(family: TorchFamily, state: SeedState, n: int, done: int) -> None:
