@@ -3,7 +3,7 @@
 Both evaluate GP regression's error and complexity (50 training points, float64) at the
 same 10,000 grid points, in one process. The point-by-point variant calls one jitted
 evaluation per grid point from a Python loop (compiled once, so it measures the loop, not
-compilation); the vectorised variant is :func:`bayesgrok.analysis.landscape.landscape`.
+compilation); the vectorised variant is :func:`bayesgrok.search.landscape.landscape`.
 Each is run twice and the second (warm) time is compared; the values are checked equal.
 
     .venv/bin/python benchmarks/bench_landscape.py [--size 100]

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
+
+# One persistent JAX compilation cache for the whole test session and its xdist workers
+# (and for later sessions on this machine): the same small programs are compiled by many
+# tests, each building its own jitted functions.
+os.environ.setdefault("BAYESGROK_JAX_CACHE", str(
+    Path(tempfile.gettempdir()) / f"bayesgrok-tests-jax-cache-{getpass.getuser()}"))
 
 TINY_STUDY = """
 name = "tiny"

@@ -11,14 +11,13 @@ from bayesgrok.analysis.concealment import (
 )
 from bayesgrok.analysis.onsets import crossed, final_values, grokking_gap, onset
 from bayesgrok.analysis.prediction import early_features, fit_step, grokked, prediction_table
-from bayesgrok.analysis.stages import (
+from bayesgrok.analysis.rank_descents import (
     align_stages_with_rank,
     alignment_table,
     descents_table,
-    generalisation_stages,
     rank_descents,
-    stages_table,
 )
+from bayesgrok.analysis.stages import generalisation_stages, stages_table
 from bayesgrok.analysis.summary import summarize, summary_table, swept_parameters
 from bayesgrok.analysis.timeliness import (
     change_rates,

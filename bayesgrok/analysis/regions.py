@@ -65,20 +65,14 @@ import xarray as xr
 
 from bayesgrok.analysis.onset_fit import fitted_onset
 from bayesgrok.analysis.onsets import grokking_gap, total_steps
+from bayesgrok.analysis.region_passage import lehc_passage, low_error, region_codes
 from bayesgrok.analysis.region_reference import (
     as_study,
     keeps_complexity,
     pooled_references,
     reference_levels,
 )
-from bayesgrok.analysis.region_spec import (
-    LEHC,
-    LELC,
-    NO_REGION,
-    REGION_CODES,
-    RegionSpec,
-    sensitivity_grid,
-)
+from bayesgrok.analysis.region_spec import REGION_CODES, RegionSpec, sensitivity_grid
 from bayesgrok.analysis.summary import swept_parameters
 
 __all__ = [
@@ -122,78 +116,6 @@ def passage_example() -> xr.Dataset:
         ds.attrs["config"] = json.dumps({"model": {"complexity_weight": weight}})
         runs[name] = ds
     return combine(runs, {"complexity_weight": [1.0, 0.0]})
-
-
-def _low_error(ds: xr.Dataset, spec: RegionSpec) -> tuple[xr.DataArray, xr.DataArray, float]:
-    """(low error mask, the training fit quantity, its low-error level)."""
-    if spec.mse_threshold is not None:
-        if "train_mse" not in ds:
-            raise ValueError("mse_threshold was given but the dataset has no 'train_mse'")
-        level = float(spec.mse_threshold if spec.fit_threshold is None else spec.fit_threshold)
-        mse = ds["train_mse"]
-        return mse <= level, mse, level
-    if "train_accuracy" in ds:
-        level = float(spec.threshold if spec.fit_threshold is None else spec.fit_threshold)
-        acc = ds["train_accuracy"]
-        return acc >= level, 1.0 - acc, 1.0 - level
-    raise ValueError("regions need 'train_accuracy' (or 'train_mse' with mse_threshold)")
-
-
-def region_codes(low_error: xr.DataArray, low_complexity: xr.DataArray,
-                 measured: xr.DataArray) -> xr.DataArray:
-    """Integer region codes from the two tests (``-1`` where nothing was measured).
-
-    Examples
-    --------
-    >>> e = xr.DataArray([True, True, False, False])
-    >>> c = xr.DataArray([False, True, False, True])
-    >>> region_codes(e, c, xr.DataArray([True, True, True, False])).values.tolist()
-    [2, 3, 0, -1]
-    """
-    code = 2 * low_error.astype(np.int8) + low_complexity.astype(np.int8)
-    code = code.where(measured, NO_REGION).astype(np.int8)
-    code.attrs = {
-        "flag_values": np.asarray(list(REGION_CODES.values()), dtype=np.int8),
-        "flag_meanings": " ".join(REGION_CODES),
-        "long_name": "region of the error-complexity plane",
-        "description": "HEHC/HELC/LEHC/LELC from the training fit criterion and the "
-                       "complexity against the reference; -1: no measurement or no reference",
-    }
-    return code.rename("region")
-
-
-def _passage(steps: np.ndarray, codes: np.ndarray, objective: np.ndarray,
-             total: float) -> dict[str, float]:
-    """The per-seed LEHC quantities of one curve of region codes."""
-    out = {name: np.nan for name in ("lehc_entry", "lehc_exit", "lag", "loss_rise")}
-    keep = codes >= 0
-    s, c, obj = steps[keep].astype(float), codes[keep], objective[keep]
-    widths = np.diff(np.append(s, max(total, s[-1]) if s.size else total))
-    in_lehc = c == LEHC
-    out["lehc_dwell"] = float(widths[in_lehc].sum()) if s.size else np.nan
-    out["lehc_fraction"] = out["lehc_dwell"] / total if total > 0 else np.nan
-    starts = np.flatnonzero(in_lehc & ~np.concatenate([[False], in_lehc[:-1]]))
-    out["reentries"] = float(max(starts.size - 1, 0)) if s.size else np.nan
-    lelc = np.flatnonzero(c == LELC)
-    out["reached_lelc"] = bool(lelc.size)
-    out["passed_lehc"] = False
-    if starts.size:
-        entry = starts[0]
-        out["lehc_entry"] = s[entry]
-        after = lelc[lelc > entry]
-        if after.size:
-            exit_ = after[0]
-            out["lehc_exit"] = s[exit_]
-            out["passed_lehc"] = bool(lelc[0] > entry)
-            path = obj[entry:exit_ + 1]
-            path = path[np.isfinite(path)]
-            finite = obj[np.isfinite(obj)]
-            span = float(finite.max() - finite.min()) if finite.size else np.nan
-            if path.size and span > 0:
-                out["loss_rise"] = float(np.max(path - np.minimum.accumulate(path)) / span)
-            elif path.size:
-                out["loss_rise"] = 0.0
-    return out
 
 
 def regions(ds: xr.Dataset, spec: RegionSpec | None = None, *,
@@ -252,7 +174,7 @@ def regions(ds: xr.Dataset, spec: RegionSpec | None = None, *,
     groups = xr.DataArray(np.asarray([str(g) for g in groups.values]), dims="run",
                           coords={"run": ds["run"].values})
     keeps = keeps_complexity(ds)
-    low_error, fit_error, error_level = _low_error(ds, spec)
+    is_low_error, fit_error, error_level = low_error(ds, spec)
     reference, scale, notes = reference_levels(ds, spec, keeps, groups)
     for g, value in (references or {}).items():
         reference = xr.where(groups == g, float(value), reference)
@@ -264,7 +186,7 @@ def regions(ds: xr.Dataset, spec: RegionSpec | None = None, *,
     low_complexity = complexity <= bound
     measured = (complexity.notnull() & fit_error.notnull() & reference.notnull()
                 & ds["objective"].notnull())
-    code = region_codes(low_error, low_complexity, measured)
+    code = region_codes(is_low_error, low_complexity, measured)
     code = code.transpose("run", "seed", "step")
 
     gap = grokking_gap(ds, spec.threshold, mse_threshold=spec.mse_threshold)
@@ -301,7 +223,7 @@ def regions(ds: xr.Dataset, spec: RegionSpec | None = None, *,
             per["grokked"][r, k] = bool(np.isfinite(t_on) and np.isfinite(v_on) and v_on > t_on)
             if status[r, k] == "failed" or not (codes[r, k] >= 0).any():
                 continue
-            found = _passage(steps, codes[r, k], objective[r, k], total[r])
+            found = lehc_passage(steps, codes[r, k], objective[r, k], total[r])
             for name, value in found.items():
                 per[name][r, k] = value
             exit_ = per["lehc_exit"][r, k]

@@ -3,7 +3,9 @@
 Tan and Huang claim that the weight norm moves *before* the jump of test accuracy (C1)
 while perturbed entropy and mutual information change sharply *at* it (C4). This module
 measures, for each metric, the logged step at which it changes fastest and its distance
-to the validation onset of :func:`~bayesgrok.analysis.onsets.grokking_gap`.
+to the validation onset of :func:`~bayesgrok.analysis.onsets.grokking_gap`
+(:mod:`bayesgrok.analysis.metric_onsets` compares instead the step from which a metric
+stays above a level, C3).
 
 The sharpest change
 -------------------
@@ -26,9 +28,8 @@ No smoothing is done: on a noisy curve logged densely on the log axis, a single 
 interval can win. Pass a smoothed curve when that matters.
 """
 
-from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -38,8 +39,8 @@ import xarray as xr
 from bayesgrok.analysis.onsets import grokking_gap
 from bayesgrok.analysis.summary import swept_parameters
 
-__all__ = ["change_rates", "metric_onsets", "metric_onsets_table", "sharpest_change", "timeliness",
-           "timeliness_table"]
+__all__ = ["change_rates", "check_metric_dims", "per_metric_frame", "sharpest_change",
+           "timeliness", "timeliness_table"]
 
 Axis = Literal["log", "linear"]
 
@@ -167,7 +168,25 @@ def sharpest_change(da: xr.DataArray, dim: str = "step", *, axis: Axis = "log") 
     return change_rates(da, dim, axis=axis)["sharpest_step"]
 
 
-def _metric_dims(ds: xr.Dataset, metrics: Sequence[str]) -> None:
+def check_metric_dims(ds: xr.Dataset, metrics: Sequence[str]) -> None:
+    """Refuse a metric that is not in ``ds``, has no ``step`` dim, or has a dim other than
+    ``run``, ``seed`` and ``step``.
+
+    Raises
+    ------
+    ValueError
+        Naming the first such metric.
+
+    Examples
+    --------
+    >>> from bayesgrok.trajectory import example
+    >>> ds = example()
+    >>> check_metric_dims(ds, ["train_accuracy"])
+    >>> check_metric_dims(ds, ["norm"])
+    Traceback (most recent call last):
+    ...
+    ValueError: no variable 'norm' in the dataset
+    """
     for name in metrics:
         if name not in ds.data_vars:
             raise ValueError(f"no variable {name!r} in the dataset")
@@ -231,7 +250,7 @@ def timeliness(
     [-1.0, -1.0]
     """
     metrics = list(metrics)
-    _metric_dims(ds, metrics)
+    check_metric_dims(ds, metrics)
     gap = grokking_gap(ds, threshold)
     rates = xr.concat(
         [change_rates(ds[name], axis=axis) for name in metrics],
@@ -292,15 +311,24 @@ def timeliness_table(
       b 1.0     1   norm     -90.0
     """
     result = timeliness(ds, metrics, threshold, axis=axis)
-    frame = _per_metric_frame(ds, result, ["sharpest_step", "max_rate", "val_onset",
+    frame = per_metric_frame(ds, result, ["sharpest_step", "max_rate", "val_onset",
                                            "val_crossed", "distance", "log_distance"])
     frame.attrs = dict(result.attrs)
     return frame
 
 
-def _per_metric_frame(ds: xr.Dataset, result: xr.Dataset, names: list[str]) -> pd.DataFrame:
+def per_metric_frame(ds: xr.Dataset, result: xr.Dataset, names: list[str]) -> pd.DataFrame:
     """``result[names]`` as a table, one row per (run, seed, metric), the swept
-    parameters of ``ds`` as columns after ``run``."""
+    parameters of ``ds`` as columns after ``run``.
+
+    Examples
+    --------
+    >>> from bayesgrok.trajectory import combine, example
+    >>> study = combine({"a": example(), "b": example()}, {"wd": [0.1, 1.0]})
+    >>> result = timeliness(study, ["train_accuracy"])
+    >>> per_metric_frame(study, result, ["sharpest_step"]).columns.tolist()
+    ['run', 'wd', 'seed', 'metric', 'sharpest_step']
+    """
     index = [d for d in ("run", "seed") if d in result.dims] + ["metric"]
     frame = result[names].to_dataframe(dim_order=index).reset_index()
     swept = swept_parameters(ds)
@@ -308,107 +336,3 @@ def _per_metric_frame(ds: xr.Dataset, result: xr.Dataset, names: list[str]) -> p
         frame[name] = ds[name].to_series().reindex(frame["run"]).to_numpy()
     lead = ["run", *swept] if "run" in index else []
     return frame[[*lead, *(["seed"] if "seed" in index else []), "metric", *names]]
-
-
-def metric_onsets(
-    ds: xr.Dataset,
-    levels: Mapping[str, float],
-    threshold: float = 0.95,
-) -> xr.Dataset:
-    """When each metric goes above its level for good, against the validation onset.
-
-    REFERENCE C3 asks when the abelian test on the training pairs reaches 0.95 relative
-    to grokking: ``metric_onsets(ds, {"abelian_train": 0.95})``. A metric may start above
-    its level and fall below it (an untrained network predicts nearly one class for every
-    pair, so it passes the abelian test at step 0): the onset is the first measured step
-    from which it stays strictly above the level to the end of the run.
-
-    Parameters
-    ----------
-    ds
-        A trajectory or study dataset with ``train_accuracy`` and ``val_accuracy``.
-    levels
-        Metric name to level; a metric's onset is the first step, among those at which
-        it was measured (not NaN for some run or seed), from which it is strictly above
-        its level at every later measured step (NaN counts as not above; a metric that is
-        NaN at every step, such as ``abelian_train_heldout_swap`` when no training pair has
-        a held-out swap, has no onset).
-    threshold
-        The accuracy threshold of the validation onset.
-
-    Returns
-    -------
-    xarray.Dataset
-        Along a new dim ``metric`` (and ``run``, ``seed`` as in ``ds``): ``level``,
-        ``metric_onset`` (steps; NaN where the metric does not end above its level),
-        ``distance`` = ``metric_onset - val_onset`` (steps; negative: the metric first;
-        NaN where either never crossed); and ``val_onset``, ``val_crossed``.
-
-    Raises
-    ------
-    ValueError
-        If a metric is missing or has dims other than ``run``, ``seed``, ``step``.
-
-    Examples
-    --------
-    >>> from bayesgrok.trajectory import example
-    >>> ds = example(steps=(1, 10, 100, 1000))  # validation onset at step 100
-    >>> ds["abelian_train"] = ds["train_accuracy"] * 0 + [0.99, 0.5, 0.99, 1.0]
-    >>> out = metric_onsets(ds, {"abelian_train": 0.95})  # above at 1, below at 10
-    >>> out["metric_onset"].values.ravel().tolist(), out["distance"].values.ravel().tolist()
-    ([100.0, 100.0], [0.0, 0.0])
-    """
-    names = list(levels)
-    _metric_dims(ds, names)
-    gap = grokking_gap(ds, threshold)
-    parts = []
-    for name in names:
-        da = ds[name].dropna("step", how="all")  # the steps where it was measured
-        if da.sizes["step"] == 0:  # never measured (NaN throughout): no onset
-            da = ds[name]
-        above = (da > float(levels[name])).astype(int)
-        # above from here to the end: a reversed cumulative product along step
-        stays = above.isel(step=slice(None, None, -1)).cumprod("step")
-        stays = stays.isel(step=slice(None, None, -1)).astype(bool)
-        first = stays.argmax("step")
-        step = da["step"].astype(float).isel(step=first, drop=True)
-        parts.append(step.where(stays.any("step")))
-    onset = xr.concat(parts, dim=pd.Index(names, name="metric"), coords="minimal",
-                      compat="override")
-    crossed = gap["val_crossed"]
-    out = xr.Dataset({
-        "level": ("metric", np.asarray([float(levels[n]) for n in names])),
-        "metric_onset": onset,
-        "distance": (onset - gap["val_onset"].astype(float)).where(crossed),
-        "val_onset": gap["val_onset"],
-        "val_crossed": crossed,
-    })
-    out["distance"].attrs = {"units": "steps",
-                             "description": "metric_onset - val_onset; < 0: metric first"}
-    out.attrs["threshold"] = float(threshold)
-    return out
-
-
-def metric_onsets_table(
-    ds: xr.Dataset,
-    levels: Mapping[str, float],
-    threshold: float = 0.95,
-) -> pd.DataFrame:
-    """:func:`metric_onsets` as a table: one row per (run, seed, metric).
-
-    Examples
-    --------
-    >>> from bayesgrok.trajectory import combine, example
-    >>> run = example(steps=(1, 10, 100, 1000))
-    >>> run["abelian_train"] = run["train_accuracy"] * 0 + [0.2, 0.99, 0.99, 1.0]
-    >>> study = combine({"a": run, "b": run}, {"wd": [0.1, 1.0]})
-    >>> table = metric_onsets_table(study, {"abelian_train": 0.95})
-    >>> print(table[["run", "wd", "seed", "metric_onset", "distance"]].to_string(index=False))
-    run  wd  seed  metric_onset  distance
-      a 0.1     0          10.0     -90.0
-      a 0.1     1          10.0     -90.0
-      b 1.0     0          10.0     -90.0
-      b 1.0     1          10.0     -90.0
-    """
-    return _per_metric_frame(ds, metric_onsets(ds, levels, threshold),
-                             ["level", "metric_onset", "val_onset", "val_crossed", "distance"])

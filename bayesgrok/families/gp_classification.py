@@ -29,7 +29,6 @@ output is squeezed into ``[1e-3, 1 - 1e-3]`` (so the error of a point is never b
 from __future__ import annotations
 
 import math
-from numbers import Real as RealNumber
 from typing import Any
 
 import equinox as eqx
@@ -38,21 +37,13 @@ import jax
 import jax.numpy as jnp
 from gpjax.parameters import Real
 
+from bayesgrok.families.gp_classification_checks import SOFTPLUS_0, check_settings
 from bayesgrok.families.gp_kernels import rbf_kernel
 from bayesgrok.families.transforms import inverse_softplus
 from bayesgrok.search.contract import Batch, JaxFamily
 from bayesgrok.tasks.split import Split
 
 Params = dict[str, jax.Array]
-
-PARAMETRIZATIONS = ("softplus", "log")
-SOFTPLUS_0 = math.log(2.0)  # softplus(0) = 0.693..., GPyTorch's default hyperparameter value
-
-
-def _is_number(value: Any) -> bool:
-    """A finite real number (not a bool)."""
-    return (isinstance(value, RealNumber) and not isinstance(value, bool)
-            and math.isfinite(value))
 
 
 class GPClassification(JaxFamily):
@@ -123,24 +114,10 @@ class GPClassification(JaxFamily):
         jitter: float = 1e-6,
     ) -> None:
         super().__init__(complexity_weight)
-        for key, value in (
-            ("initial_lengthscale", initial_lengthscale),
-            ("initial_outputscale", initial_outputscale),
-        ):
-            if not (_is_number(value) and value > 0):
-                raise ValueError(f"{key} must be a positive number, got {value!r}")
-        if not _is_number(initial_mean):
-            raise ValueError(f"initial_mean must be a finite number, got {initial_mean!r}")
-        if parametrization not in PARAMETRIZATIONS:
-            raise ValueError(
-                f"parametrization must be one of {', '.join(map(repr, PARAMETRIZATIONS))}, "
-                f"got {parametrization!r}"
-            )
-        if not isinstance(ard, bool):
-            raise ValueError(f"ard must be true or false, got {ard!r}")
-        for key, value in (("mean_init_std", mean_init_std), ("jitter", jitter)):
-            if not (_is_number(value) and value >= 0):
-                raise ValueError(f"{key} must be a number >= 0, got {value!r}")
+        check_settings(initial_lengthscale=initial_lengthscale,
+                       initial_outputscale=initial_outputscale, initial_mean=initial_mean,
+                       parametrization=parametrization, ard=ard, mean_init_std=mean_init_std,
+                       jitter=jitter)
         self.initial_lengthscale = float(initial_lengthscale)
         self.initial_outputscale = float(initial_outputscale)
         self.initial_mean = float(initial_mean)

@@ -7,9 +7,10 @@ given a path.
 
 from bayesgrok.plots.concealment import plot_concealment
 from bayesgrok.plots.curves import plot_accuracy
+from bayesgrok.plots.dwell_gap import plot_dwell_gap
 from bayesgrok.plots.error_complexity import plot_error_complexity
 from bayesgrok.plots.prediction import plot_prediction, plot_timeliness
-from bayesgrok.plots.regions import plot_dwell_gap, plot_region_paths, plot_region_timeline
+from bayesgrok.plots.regions import plot_region_paths, plot_region_timeline
 from bayesgrok.plots.stages import plot_stages
 from bayesgrok.plots.terms import plot_terms
 

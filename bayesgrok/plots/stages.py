@@ -9,7 +9,8 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from bayesgrok.analysis.stages import generalisation_stages, rank_descents
+from bayesgrok.analysis.rank_descents import rank_descents
+from bayesgrok.analysis.stages import generalisation_stages
 from bayesgrok.plots._common import run_title, save, step_axis
 
 __all__ = ["plot_stages"]

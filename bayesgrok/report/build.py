@@ -16,7 +16,8 @@ from pathlib import Path
 import jinja2
 import xarray as xr
 
-from bayesgrok.report.collect import Report, ReportError, check_result, collect, is_result
+from bayesgrok.report.collect import check_result, collect, is_result
+from bayesgrok.report.model import Report, ReportError
 from bayesgrok.report.tables import SHOWN_ROWS
 
 #: the tables a report shows before its figures, under "Results"
@@ -47,7 +48,7 @@ def report_paths(result_dir: str | os.PathLike[str],
     >>> report_paths("results/quickstart", "quickstart.pdf")
     Traceback (most recent call last):
     ...
-    bayesgrok.report.collect.ReportError: quickstart.pdf: a report file must end in .html or .md
+    bayesgrok.report.model.ReportError: quickstart.pdf: a report file must end in .html or .md
     """
     if out is None:
         folder = Path(result_dir)

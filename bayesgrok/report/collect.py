@@ -3,15 +3,15 @@
 :func:`collect` reads a study result (``study.nc``, ``runs/*.nc``, the CSV files,
 ``figures/*.png``, ``provenance.json``, ``failures.json``) or a suite result (member result
 folders inside, pooled CSV files and figures at the top, perhaps a ``suite.json``) into a
-:class:`Report`, which the templates render. Nothing is computed again: every number comes
-from a file the study wrote.
+:class:`~bayesgrok.report.model.Report`, which the templates render; :func:`glance` and
+:func:`verdicts` read the summary and hypothesis tables. Nothing is computed again: every
+number comes from a file the study wrote.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,157 +20,25 @@ import pandas as pd
 import xarray as xr
 
 from bayesgrok.report.captions import caption, figure_order
-from bayesgrok.report.tables import Table, cell, read_table, table_order
+from bayesgrok.report.model import (
+    Failure,
+    Figure,
+    Glance,
+    Member,
+    Provenance,
+    Report,
+    ReportError,
+    RunInfo,
+    Verdict,
+    headline,
+)
+from bayesgrok.report.runs import read_runs, run_attrs
+from bayesgrok.report.tables import cell, read_table, table_order
 
 #: names of hypothesis-table columns that hold a verdict
 VERDICT_COLUMNS = ("verdict", "holds", "supported", "passes", "passed", "result", "conclusion")
 #: names of hypothesis-table columns that say what a row is about
 LABEL_COLUMNS = ("group", "family", "study", "member", "claim")
-
-
-class ReportError(ValueError):
-    """Bad input to a report; the message names the path and what is wrong."""
-
-
-@dataclass
-class Figure:
-    """A figure file and what it shows."""
-
-    file: str
-    path: Path
-    caption: str
-
-
-@dataclass
-class RunInfo:
-    """One run: what it trained, how long, its resolved configuration and environment."""
-
-    run_id: str
-    swept: dict[str, str] = field(default_factory=dict)
-    family: str = ""
-    task: str = ""
-    objective: str = ""
-    total_steps: str = ""
-    wall_time: str = ""
-    config: str = ""
-    backend: str = ""
-    engine: str = ""
-    precision: str = ""
-    created: str = ""
-    versions: str = ""
-
-    @property
-    def label(self) -> str:
-        """The run's swept values (``lr=0.1, wd=0``), else its id."""
-        return ", ".join(f"{k}={v}" for k, v in self.swept.items()) or self.run_id
-
-
-@dataclass
-class Glance:
-    """One run at a glance: how many seeds fitted, generalised and grokked."""
-
-    run_id: str
-    label: str
-    seeds: int
-    ok: int
-    fitted: int
-    generalised: int
-    grokked: int
-    median_gap: str
-    problems: str = ""
-
-
-@dataclass
-class Provenance:
-    """The command that made a result, and when and where it ran."""
-
-    command: str = ""
-    reconstructed: bool = False
-    started: str = ""
-    finished: str = ""
-    hostname: str = ""
-    python: str = ""
-    bayesgrok: str = ""
-    runs: str = ""
-    #: where the times come from when there is no provenance.json ("runs created",
-    #: "members ran"); empty when they come from it
-    times_from: str = ""
-
-
-@dataclass
-class Failure:
-    """A run that raised: its error line and traceback."""
-
-    run_id: str
-    error: str
-    traceback: str = ""
-
-
-@dataclass
-class Verdict:
-    """One row of a hypothesis table: what it is about, its verdict, why, and its claims."""
-
-    where: str
-    verdict: str
-    reason: str = ""
-    details: str = ""
-
-    @property
-    def tone(self) -> str:
-        """``good``, ``bad`` or ``some``: how the verdict reads, for colouring it."""
-        word = self.verdict.strip().lower()
-        if word in ("supported", "true", "holds", "yes", "passed", "pass"):
-            return "good"
-        if word.startswith(("not", "false", "refuted", "rejected", "fail", "no")):
-            return "bad"
-        return "some"
-
-    def __str__(self) -> str:
-        text = f"{self.where}: {self.verdict}" if self.where else self.verdict
-        if self.reason:
-            text += f" ({self.reason})"
-        return f"{text}; {self.details}" if self.details else text
-
-
-@dataclass
-class Member:
-    """A member study of a suite, with its folder and a line about its outcome."""
-
-    name: str
-    folder: Path
-    description: str = ""
-    glance: str = ""
-    verdicts: list[Verdict] = field(default_factory=list)
-
-
-@dataclass
-class Report:
-    """Everything a report shows, as text, in the order it shows it."""
-
-    folder: Path
-    kind: str
-    name: str
-    description: str = ""
-    notes: str = ""
-    study_file: str = ""
-    level: str = ""
-    provenance: Provenance = field(default_factory=Provenance)
-    glance: list[Glance] = field(default_factory=list)
-    verdicts: list[Verdict] = field(default_factory=list)
-    runs: list[RunInfo] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    figures: list[Figure] = field(default_factory=list)
-    versions: list[tuple[str, str]] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-    diverged: list[str] = field(default_factory=list)
-    members: list[Member] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    generated: str = ""
-
-    @property
-    def headline(self) -> str:
-        """One sentence: how many seeds grokked, over all runs."""
-        return headline(self.glance, self.level)
 
 
 def is_result(folder: Path) -> bool:
@@ -200,7 +68,7 @@ def check_result(folder: Path) -> Path:
     >>> check_result(Path("no/such/folder"))
     Traceback (most recent call last):
     ...
-    bayesgrok.report.collect.ReportError: no/such/folder: no such folder
+    bayesgrok.report.model.ReportError: no/such/folder: no such folder
     """
     folder = Path(folder)
     if not folder.exists():
@@ -258,7 +126,7 @@ def collect(folder: Path, *, dataset: xr.Dataset | None = None) -> Report:
         level=_level(dataset),
         generated=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    report.runs = _runs(folder, dataset, report.warnings)
+    report.runs = read_runs(folder, dataset, report.warnings)
     labels = {run.run_id: run.label for run in report.runs}
     csvs = table_order(p.name for p in folder.glob("*.csv") if p.is_file())
     report.tables = [read_table(folder / name, drop=("traceback",) if name == "summary.csv"
@@ -282,28 +150,6 @@ def collect(folder: Path, *, dataset: xr.Dataset | None = None) -> Report:
         report.diverged = [f"{labels.get(str(r), r)} / seed {s}"
                            for r, s in zip(bad["run"], bad["seed"], strict=True)]
     return report
-
-
-def headline(rows: list[Glance], level: str = "") -> str:
-    """One sentence on how many seeds grokked, over all runs of ``rows``.
-
-    Examples
-    --------
-    >>> rows = [Glance("a", "a", 5, 5, 5, 4, 3, "120"), Glance("b", "b", 5, 5, 5, 0, 0, "–")]
-    >>> print(headline(rows, "accuracy above 0.95"))  # doctest: +NORMALIZE_WHITESPACE
-    3 of 10 seeds grokked (validation accuracy above 0.95 later than training); 4 of 10
-    generalised, 10 fitted the training set.
-    """
-    if not rows:
-        return ""
-    seeds = sum(r.seeds for r in rows)
-    grokked = sum(r.grokked for r in rows)
-    generalised = sum(r.generalised for r in rows)
-    fitted = sum(r.fitted for r in rows)
-    what = f"validation {level} later than training" if level else (
-        "validation crossed the threshold later than training")
-    return (f"{grokked} of {seeds} seeds grokked ({what}); {generalised} of {seeds} "
-            f"generalised, {fitted} fitted the training set.")
 
 
 def glance(summary: pd.DataFrame, labels: dict[str, str] | None = None) -> list[Glance]:
@@ -419,98 +265,6 @@ def _level(ds: xr.Dataset | None) -> str:
     return f"accuracy above {threshold:g}"
 
 
-def _swept(ds: xr.Dataset) -> list[str]:
-    from bayesgrok.analysis.summary import swept_parameters
-
-    names = swept_parameters(ds)
-    if "sweep_shown" in ds.attrs:  # labels stand for the zipped keys they name
-        shown = json.loads(ds.attrs["sweep_shown"])
-        names = [c for c in shown if c in names] or names
-    return names
-
-
-def _run_attrs(path: Path) -> dict[str, Any]:
-    with xr.open_dataset(path, engine="h5netcdf") as handle:
-        return dict(handle.attrs)
-
-
-def _runs(folder: Path, ds: xr.Dataset | None, warnings: list[str]) -> list[RunInfo]:
-    if ds is not None:
-        ids = [str(r) for r in ds["run"].values]
-    else:
-        ids = sorted(p.stem for p in (folder / "runs").glob("*.nc") if "." not in p.stem)
-    swept = _swept(ds) if ds is not None else []
-    runs = []
-    for index, run_id in enumerate(ids):
-        info = RunInfo(run_id=run_id)
-        attrs: dict[str, Any] = {}
-        path = folder / "runs" / f"{run_id}.nc"
-        if path.is_file():
-            try:
-                attrs = _run_attrs(path)
-            except (OSError, ValueError) as exc:
-                warnings.append(f"{path}: could not be read ({exc})")
-        if ds is not None:
-            one = ds.isel(run=index)
-            info.swept = {name: cell(one[name].item()) for name in swept}
-            for key in ("family", "task", "config"):
-                if key in one:
-                    attrs.setdefault(key, str(one[key].item()))
-            if "objective_formula" in one:
-                attrs.setdefault("objective_formula", str(one["objective_formula"].item()))
-            for key in ("wall_time_s", "total_steps"):
-                if key in one:
-                    attrs[key] = one[key].item()
-        info.family = str(attrs.get("family", ""))
-        info.task = str(attrs.get("task", ""))
-        info.objective = str(attrs.get("objective_formula", ""))
-        info.total_steps = cell(attrs["total_steps"]) if "total_steps" in attrs else ""
-        if "wall_time_s" in attrs:
-            info.wall_time = f"{float(attrs['wall_time_s']):.1f} s"
-        info.config = pretty_json(attrs.get("config", ""))
-        info.backend = str(attrs.get("backend", ""))
-        info.engine = str(attrs.get("engine", ""))
-        info.precision = str(attrs.get("precision", ""))
-        info.created = str(attrs.get("created", ""))
-        info.versions = str(attrs.get("versions", ""))
-        runs.append(info)
-    return runs
-
-
-def pretty_json(text: object) -> str:
-    """JSON text laid out for reading: objects indented, lists of plain values on one line.
-
-    Examples
-    --------
-    >>> print(pretty_json('{"seeds": [0, 1], "search": {"lr": 0.1}}'))
-    {
-      "search": {
-        "lr": 0.1
-      },
-      "seeds": [0, 1]
-    }
-    """
-    if not text:
-        return ""
-    try:
-        value = json.loads(str(text))
-    except json.JSONDecodeError:
-        return str(text)
-    return _layout(value, 0)
-
-
-def _layout(value: Any, depth: int) -> str:
-    pad, inner = "  " * depth, "  " * (depth + 1)
-    if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(k)}: {_layout(v, depth + 1)}"
-                 for k, v in sorted(value.items())]
-        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
-    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
-        items = [f"{inner}{_layout(v, depth + 1)}" for v in value]
-        return "[\n" + ",\n".join(items) + f"\n{pad}]"
-    return json.dumps(value)
-
-
 def _versions(runs: list[RunInfo]) -> list[tuple[str, str]]:
     found: dict[str, dict[str, list[str]]] = {}
     for run in runs:
@@ -589,7 +343,7 @@ def _members(folder: Path, suite: dict[str, Any]) -> list[Member]:
             continue
         if (sub / "study.nc").is_file():
             try:
-                attrs = _run_attrs(sub / "study.nc")
+                attrs = run_attrs(sub / "study.nc")
                 member.description = str(attrs.get("description", ""))
             except (OSError, ValueError):
                 member.glance = "study.nc could not be read"

@@ -28,6 +28,7 @@ import xarray as xr
 from bayesgrok.search import record
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch, Family
+from bayesgrok.search.jax_cache import enable_compilation_cache
 from bayesgrok.search.jax_program import Compiled
 from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.posterior import posterior_snapshots
@@ -144,6 +145,7 @@ def run_with_artifacts(
         raise ValueError(f"run: {len(seeds)} seeds for {len(splits)} splits")
     first = splits[0]
     spec = OptimizerSpec.parse("jax", search.optimizer, search.optimizer_args)  # once
+    enable_compilation_cache()
     x64 = family.precision == "float64"
     scope = jax.enable_x64(True) if x64 else contextlib.nullcontext()
     started = time.perf_counter()

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from bayesgrok.search import record
 from bayesgrok.search.config import LogSchedule
+from bayesgrok.search.jax_cache import enable_compilation_cache
 from bayesgrok.tasks.split import Split
 from bayesgrok.trajectory import validate
 
@@ -198,6 +199,7 @@ def run(
     >>> ds.sizes["step"], sorted(idata)
     (2, ['idata_seed0'])
     """
+    enable_compilation_cache()
     if not family.samplable:
         raise ValueError(f"family {family.name!r} has no NumPyro model: NUTS cannot run it")
     seeds = [s.seed for s in splits] if seeds is None else list(seeds)

@@ -48,8 +48,8 @@ def execute(run: RunSpec, reporter: Reporter | None = None) -> xr.Dataset:
     Examples
     --------
     >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.schema import studies_dir
-    >>> run = load_study(studies_dir() / "miller_linear.toml").runs[0]
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> run = load_study(tiny_study()).runs[0]
     >>> execute(run).sizes["seed"] == len(run.seeds)
     True
     """
@@ -68,8 +68,8 @@ def execute_with_artifacts(
     Examples
     --------
     >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.schema import studies_dir
-    >>> run = load_study(studies_dir() / "miller_linear.toml").runs[0]
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> run = load_study(tiny_study()).runs[0]
     >>> ds, artifacts = execute_with_artifacts(run)
     >>> artifacts
     {}

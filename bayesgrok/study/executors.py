@@ -89,8 +89,8 @@ def compute_and_store(run: RunSpec, out: str | Path, reporter: Any = None) -> Ru
     --------
     >>> import tempfile
     >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.schema import studies_dir
-    >>> run = load_study(studies_dir() / "miller_linear.toml").runs[0]
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> run = load_study(tiny_study()).runs[0]
     >>> out = Path(tempfile.mkdtemp())
     >>> compute_and_store(run, out).ok, store.run_path(out, run.run_id).is_file()
     (True, True)

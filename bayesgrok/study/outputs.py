@@ -80,9 +80,9 @@ def combine_runs(study: Study, finished: dict[str, xr.Dataset]) -> xr.Dataset:
     Examples
     --------
     >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.schema import studies_dir
+    >>> from bayesgrok.study.examples import tiny_study
     >>> from bayesgrok.study.execute import execute
-    >>> study = load_study(studies_dir() / "miller_linear.toml")
+    >>> study = load_study(tiny_study())
     >>> done = {r.run_id: execute(r) for r in study.runs}
     >>> combine_runs(study, done).sizes["run"]
     1
@@ -162,8 +162,8 @@ def failed_placeholder(run: RunSpec, why: str) -> xr.Dataset:
     Examples
     --------
     >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.schema import studies_dir
-    >>> run = load_study(studies_dir() / "miller_linear.toml").runs[0]
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> run = load_study(tiny_study()).runs[0]
     >>> ds = failed_placeholder(run, "ValueError: boom")
     >>> sorted(set(ds["status"].values.tolist())), ds.attrs["traceback"]
     (['failed'], 'ValueError: boom')

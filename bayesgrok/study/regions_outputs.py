@@ -251,7 +251,7 @@ def _encodable(reg: xr.Dataset) -> xr.Dataset:
 
 
 def _draw(regs: Mapping[str, xr.Dataset], folder: Path, hypo: pd.DataFrame) -> None:
-    from bayesgrok.plots import regions as region_plots
+    from bayesgrok import plots as region_plots
 
     reg = _one_dataset(regs)
     folder.mkdir(parents=True, exist_ok=True)
@@ -287,9 +287,9 @@ def write_regions(study: Any, ds: xr.Dataset, out: Path, *, figures: bool = True
     --------
     >>> import tempfile
     >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.schema import studies_dir
+    >>> from bayesgrok.study.examples import tiny_study
     >>> from bayesgrok.analysis.regions import passage_example
-    >>> study = load_study(studies_dir() / "miller_linear.toml")
+    >>> study = load_study(tiny_study())
     >>> out = Path(tempfile.mkdtemp())
     >>> write_regions(study, passage_example(), out, figures=False)
     >>> (out / "regions.csv").is_file()

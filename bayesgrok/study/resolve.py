@@ -175,11 +175,10 @@ def _check_metrics(search: SearchConfig, built: Any, family: str, file: str) -> 
 
 def _check_robustness(spec: StudySpec, built: Any, family: str, file: str) -> None:
     """A ``[robustness]`` variable of a robustness metric needs that metric measured."""
-    from bayesgrok.metrics.suite import ROBUSTNESS_VARIABLES
-
     rob = spec.robustness
     if rob is None:
         return
+    from bayesgrok.metrics.suite import ROBUSTNESS_VARIABLES  # imports torch
     measured = set(built.metric_names or ())
     owner = {v: metric for metric, names in ROBUSTNESS_VARIABLES.items() for v in names}
     named = {"metrics": list(rob.metrics or []), "onsets": list(rob.onsets),

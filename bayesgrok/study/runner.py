@@ -101,8 +101,8 @@ def run_study(
     Examples
     --------
     >>> import tempfile
-    >>> from bayesgrok.study.schema import studies_dir
-    >>> res = run_study(studies_dir() / "miller_linear.toml", tempfile.mkdtemp(), figures=False)
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> res = run_study(tiny_study(), tempfile.mkdtemp(), figures=False)
     >>> (res.out / "study.nc").is_file()
     True
     """

@@ -54,14 +54,13 @@ def write_stages(ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:
     >>> sorted(p.name for p in out.iterdir())
     ['stages.csv']
     """
-    from bayesgrok.analysis.stages import (
+    from bayesgrok.analysis.rank_descents import (
         align_stages_with_rank,
         alignment_table,
         descents_table,
-        generalisation_stages,
         rank_descents,
-        stages_table,
     )
+    from bayesgrok.analysis.stages import generalisation_stages, stages_table
 
     stages = generalisation_stages(ds["val_accuracy"])
     store.write_text(out / "stages.csv", stages_table(stages).to_csv(index=False))
@@ -116,8 +115,9 @@ def write_robustness(study: Study, ds: xr.Dataset, out: Path, *, figures: bool =
     metric's sharpest change against the validation onset), ``metric_onsets.csv`` (the
     levels of ``robustness.onsets``), ``prediction.csv`` (with ``prediction = true``) and
     the figures ``metrics.png``, ``timeliness.png`` and ``prediction.png``."""
+    from bayesgrok.analysis.metric_onsets import metric_onsets_table
     from bayesgrok.analysis.prediction import prediction_table
-    from bayesgrok.analysis.timeliness import metric_onsets_table, timeliness_table
+    from bayesgrok.analysis.timeliness import timeliness_table
 
     spec = study.spec.robustness
     if spec is None:

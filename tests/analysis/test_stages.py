@@ -7,14 +7,13 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from bayesgrok.analysis.stages import (
+from bayesgrok.analysis.rank_descents import (
     align_stages_with_rank,
     alignment_table,
     descents_table,
-    generalisation_stages,
     rank_descents,
-    stages_table,
 )
+from bayesgrok.analysis.stages import generalisation_stages, stages_table
 from bayesgrok.plots.stages import plot_stages
 from bayesgrok.study.writers import write_stages
 

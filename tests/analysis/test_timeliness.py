@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from bayesgrok.analysis.metric_onsets import metric_onsets
 from bayesgrok.analysis.timeliness import (
     change_rates,
-    metric_onsets,
     sharpest_change,
     timeliness,
     timeliness_table,

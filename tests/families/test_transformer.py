@@ -8,7 +8,8 @@ import torch
 
 from bayesgrok.analysis import grokking_gap
 from bayesgrok.families import make_family
-from bayesgrok.families.transformer import Transformer, TransformerNet
+from bayesgrok.families.transformer import Transformer
+from bayesgrok.families.transformer_net import TransformerNet
 from bayesgrok.search import engine_for
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.torch_seed import build_model, tensors_of
