@@ -49,6 +49,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+from bayesgrok.search.formula import objective_formula
+
 Params = Any
 """A pytree of arrays."""
 
@@ -169,12 +171,7 @@ class JaxFamily:
     @property
     def objective_formula(self) -> str:
         """Human-readable objective, stored in every trajectory's attributes."""
-        w = self.complexity_weight
-        if w == 0.0:
-            return "error"
-        if w == 1.0:
-            return "error + complexity"
-        return f"error + {w:g} * complexity"
+        return objective_formula(self.complexity_weight)
 
     def probes(self, params: Params, train: Batch) -> dict[str, tuple[tuple[str, ...], Any]]:
         """Extra measurements at each logged step (none by default)."""

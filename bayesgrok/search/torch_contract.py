@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bayesgrok.search.formula import objective_formula
 from bayesgrok.tasks.split import Split
 
 Probes = dict[str, tuple[tuple[str, ...], np.ndarray]]
@@ -222,12 +223,7 @@ class TorchFamily:
     @property
     def objective_formula(self) -> str:
         """Human-readable objective, stored in every trajectory's attributes."""
-        w = self.complexity_weight
-        if w == 0.0:
-            return "error"
-        if w == 1.0:
-            return "error + complexity"
-        return f"error + {w:g} * complexity"
+        return objective_formula(self.complexity_weight)
 
     def probes(self, model: torch.nn.Module, split: Split) -> Probes:
         """Extra measurements at each logged step (none by default)."""
