@@ -251,12 +251,30 @@ class MLP(TorchFamily):
         >>> fam.predict(torch.nn.Linear(2, 3), torch.ones(4, 2)).sum(dim=-1).shape
         torch.Size([4])
         """
-        out = model(x)
+        return self._prediction_of(model(x))
+
+    def _prediction_of(self, out: torch.Tensor) -> torch.Tensor:
         if self._regression:
             return out[:, 0]
         if self.loss == "cross_entropy":
             return torch.softmax(out, dim=-1)
         return out
+
+    def error_and_prediction(self, model: nn.Module, x: torch.Tensor,
+                             y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`error` and :meth:`predict` from one forward pass.
+
+        Examples
+        --------
+        >>> fam = MLP(widths=[2], loss="cross_entropy")
+        >>> net = torch.nn.Linear(2, 3)
+        >>> x, y = torch.ones(4, 2), torch.tensor([0, 1, 2, 0])
+        >>> err, pred = fam.error_and_prediction(net, x, y)
+        >>> torch.equal(err, fam.error(net, x, y)), torch.equal(pred, fam.predict(net, x))
+        (True, True)
+        """
+        out = model(x)
+        return self.loss_of(out, y), self._prediction_of(out)
 
     def probes(self, model: nn.Module, split: Split) -> Probes:
         """``weight_norm`` (L2 norm of all parameters) and ``last_layer_norm`` (of the

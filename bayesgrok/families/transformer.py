@@ -215,6 +215,21 @@ class Transformer(TorchFamily):
         """
         return torch.softmax(self.logits(model, x), dim=-1)
 
+    def error_and_prediction(self, model: nn.Module, x: torch.Tensor,
+                             y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`error` and :meth:`predict` from one forward pass.
+
+        Examples
+        --------
+        >>> net = TransformerNet(p=5, d_model=8, n_heads=2, d_mlp=8)
+        >>> fam, x, y = Transformer(), torch.tensor([[1, 2], [0, 4]]), torch.tensor([3, 4])
+        >>> err, probs = fam.error_and_prediction(net, x, y)
+        >>> torch.equal(err, fam.error(net, x, y)), torch.equal(probs, fam.predict(net, x))
+        (True, True)
+        """
+        logits = self.logits(model, x)
+        return self.loss_of(logits, y), torch.softmax(logits, dim=-1)
+
     def swap_operands(self, x: torch.Tensor, split: Split) -> torch.Tensor:
         """``x`` with the token columns ``a`` and ``b`` exchanged (``split`` is not needed:
         the operands are columns 0 and 1).

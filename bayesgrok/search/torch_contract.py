@@ -220,6 +220,40 @@ class TorchFamily:
             return err
         return err + self.complexity_weight * self.complexity(model)
 
+    def error_and_prediction(self, model: torch.nn.Module, x: torch.Tensor,
+                             y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`error` and :meth:`predict` on ``(x, y)``, as the engine measures them at
+        a logged step. By default two forward passes; a family whose error and prediction
+        come from the same outputs overrides this with one (the MLP and the transformer
+        do), with values equal to the two calls.
+
+        Examples
+        --------
+        >>> class Line(TorchFamily):
+        ...     def error(self, model, x, y): return torch.mean((model(x)[:, 0] - y) ** 2)
+        ...     def predict(self, model, x): return model(x)[:, 0]
+        >>> lin = torch.nn.Linear(1, 1)
+        >>> err, pred = Line().error_and_prediction(lin, torch.ones(3, 1), torch.zeros(3))
+        >>> pred.shape
+        torch.Size([3])
+        """
+        return self.error(model, x, y), self.predict(model, x)
+
+    def measured_objective(self, error: torch.Tensor, complexity: torch.Tensor) -> torch.Tensor:
+        """The recorded objective from the measured error and complexity, equal to
+        :meth:`objective` on the full training set without evaluating the model again. A
+        family that overrides :meth:`objective` overrides this too.
+
+        Examples
+        --------
+        >>> TorchFamily(complexity_weight=0.5).measured_objective(torch.tensor(1.0),
+        ...                                                       torch.tensor(4.0)).item()
+        3.0
+        """
+        if self.complexity_weight == 0.0:
+            return error
+        return error + self.complexity_weight * complexity
+
     @property
     def objective_formula(self) -> str:
         """Human-readable objective, stored in every trajectory's attributes."""

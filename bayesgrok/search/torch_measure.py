@@ -37,12 +37,14 @@ def measure(family: TorchFamily, model: torch.nn.Module, split: Split,
     model.eval()
     out: dict[str, Any] = {}
     with torch.no_grad():
-        out["error"] = family.error(model, data["x_train"], data["y_train"])
+        # one pass over each set: the error and the predictions from the same outputs
+        out["error"], preds = family.error_and_prediction(model, data["x_train"],
+                                                          data["y_train"])
         out["complexity"] = family.complexity(model)
-        out["objective"] = family.objective(model, data["x_train"], data["y_train"])
-        out["val_error"] = family.error(model, data["x_val"], data["y_val"])
-        for part in ("train", "val"):
-            pred = family.predict(model, data[f"x_{part}"])
+        out["objective"] = family.measured_objective(out["error"], out["complexity"])
+        out["val_error"], val_preds = family.error_and_prediction(model, data["x_val"],
+                                                                  data["y_val"])
+        for part, pred in (("train", preds), ("val", val_preds)):
             target = data[f"y_{part}"]
             if split.kind == "classification":
                 out[f"{part}_accuracy"] = (pred.argmax(dim=-1) == target).double().mean()
