@@ -54,8 +54,9 @@ def run(
         int, typer.Option("--retries", help="Times a run whose Dask worker died is retried.")
     ] = 3,
     force: Annotated[
-        bool, typer.Option("--force", help="Recompute finished runs made from another "
-                           "configuration, overwriting them.")
+        bool, typer.Option("--force", help="Run into a folder of another study or an "
+                           "edited one, removing its stale outputs (each is named), and "
+                           "recompute finished runs made from another configuration.")
     ] = False,
 ) -> None:
     """Run a study (every missing run, then study.nc, summary.csv, regions, figures and the
@@ -92,6 +93,9 @@ def run(
     except StudyError as exc:
         _fail(str(exc))
         return
+    for item in result.removed:
+        err.print(f"removed (--force: not of this study) {item}", soft_wrap=True,
+                  markup=False, highlight=False)
     recomputed = f" ({len(result.recomputed)} of them replacing corrupt or conflicting files)" \
         if result.recomputed else ""
     err.print(
@@ -201,6 +205,8 @@ def _print_summary(result: Path) -> None:
     from bayesgrok.analysis.summary import per_seed_variables
 
     ds = _load(result)
+    if set(ds["status"].values.ravel().tolist()) <= {"failed"}:
+        return  # every run failed: nothing was measured (the failures are listed next)
     threshold = float(ds.attrs.get("threshold", 0.95))
     mse = ds.attrs.get("mse_threshold")
     table = summary_table(ds, threshold, mse_threshold=None if mse is None else float(mse))

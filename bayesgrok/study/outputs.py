@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -122,12 +123,12 @@ def write_outputs(
     --------
     >>> import tempfile
     >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.schema import studies_dir
-    >>> study = load_study(studies_dir() / "quickstart.toml")
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> study = load_study(tiny_study())
     >>> out = Path(tempfile.mkdtemp())
-    >>> write_outputs(study, out, {}, {"run-x": "ValueError: boom"})
-    >>> sorted(p.name for p in out.iterdir())
-    ['failures.json']
+    >>> write_outputs(study, out, {}, {study.runs[0].run_id: "ValueError: boom"})
+    >>> sorted(p.name for p in out.iterdir())  # every run failed: no analysis, no figure
+    ['failures.json', 'study.nc', 'summary.csv']
     """
     from bayesgrok.analysis import summary_table
 
@@ -135,7 +136,7 @@ def write_outputs(
         store.write_json(out / "failures.json", failed)
     elif (out / "failures.json").exists():
         (out / "failures.json").unlink()
-    if not finished:
+    if not finished and not failed:
         return
     tracebacks = {run_id: (tracebacks or {}).get(run_id, why) for run_id, why in failed.items()}
     placeholders = {run.run_id: failed_placeholder(run, tracebacks[run.run_id])
@@ -144,6 +145,9 @@ def write_outputs(
     everything["traceback"] = ("run", np.asarray(
         [tracebacks.get(str(r), "") for r in everything["run"].values], dtype=object))
     trajectory.write(everything, out / "study.nc", study=True)
+    if not finished:  # every run failed: study.nc and summary.csv say so, nothing else
+        store.write_text(out / "summary.csv", _failure_table(everything).to_csv(index=False))
+        return
     analysis = study.spec.analysis
     table = summary_table(everything, analysis.threshold, mse_threshold=analysis.mse_threshold)
     if failed:
@@ -153,6 +157,24 @@ def write_outputs(
     for output in OUTPUTS:
         if output.applies(study, ds, figures):
             output.write(study, ds, out, figures=figures)
+
+
+def _failure_table(everything: xr.Dataset) -> Any:
+    """The summary of a study whose every run failed: run, swept values, seed, status and
+    traceback (no onset or gap: nothing was measured)."""
+    import pandas as pd
+
+    from bayesgrok.analysis.summary import swept_parameters
+
+    rows = []
+    for run in everything["run"].values:
+        one = everything.sel(run=run)
+        for seed in one["seed"].values:
+            rows.append({"run": str(run),
+                         **{name: one[name].item() for name in swept_parameters(everything)},
+                         "seed": int(seed), "status": str(one["status"].sel(seed=seed).item()),
+                         "traceback": str(one["traceback"].item())})
+    return pd.DataFrame(rows)
 
 
 def failed_placeholder(run: RunSpec, why: str) -> xr.Dataset:

@@ -22,6 +22,7 @@ from bayesgrok.study import store
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.execute import Reporter, SilentReporter, execute, execute_with_artifacts
 from bayesgrok.study.executors import Executor, LocalExecutor, RunOutcome, wait_for
+from bayesgrok.study.folder import claim
 from bayesgrok.study.outputs import combine_runs, write_outputs
 from bayesgrok.study.pinning import pin_study_threads, pin_threads_early
 from bayesgrok.study.provenance import write_provenance
@@ -46,6 +47,7 @@ class StudyResult:
     failed: dict[str, str] = field(default_factory=dict)
     recomputed: list[str] = field(default_factory=list)
     report: Path | None = None
+    removed: list[Path] = field(default_factory=list)  # stale outputs cleared by force
 
 
 def run_study(
@@ -113,6 +115,7 @@ def run_study(
     reporter = reporter or SilentReporter()
     executor = executor or LocalExecutor()
     result = StudyResult(out=out, dataset=None)
+    result.removed = claim(study, out, force=force)  # the folder belongs to this study
     finished: dict[str, xr.Dataset] = {}
     todo: list[RunSpec] = []
     conflicts: list[str] = []

@@ -4,8 +4,10 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from bayesgrok import trajectory
+from bayesgrok.study.errors import StudyError
 from bayesgrok.study.resolve import load_study
 from bayesgrok.study.runner import run_study
 
@@ -43,13 +45,16 @@ def test_rerun_reuses_finished_runs_and_computes_only_missing_ones(write_study, 
     assert resumed.reused == []
 
 
-def test_changed_configuration_gives_new_runs_and_keeps_old_files(write_study, tmp_path):
+def test_changed_configuration_is_refused_and_keeps_old_files(write_study, tmp_path):
     out = tmp_path / "out"
     first = run_study(write_study(epochs=50), out, figures=False)
-    second = run_study(write_study(epochs=60), out, figures=False)
-    assert set(first.computed).isdisjoint(second.computed)
+    with pytest.raises(StudyError, match="edited"):  # another version of the study
+        run_study(write_study(epochs=60), out, figures=False)
     for run_id in first.computed:  # nothing is silently overwritten
         assert (out / "runs" / f"{run_id}.nc").is_file()
+    second = run_study(write_study(epochs=60), out, figures=False, force=True)
+    assert set(first.computed).isdisjoint(second.computed)
+    assert {p.name for p in second.removed} >= {f"{r}.nc" for r in first.computed}
 
 
 def test_same_study_and_seed_give_the_same_trajectory_bit_for_bit(write_study, tmp_path):
