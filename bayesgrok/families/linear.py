@@ -71,6 +71,23 @@ class LinearRegression(JaxFamily):
         self.initial_weights = None if initial_weights is None else tuple(initial_weights)
         self.init_scale = float(init_scale)
 
+    def check_task(self, task: Any) -> None:
+        """``initial_weights`` must have one value per input feature of the task.
+
+        Examples
+        --------
+        >>> from bayesgrok.tasks.preview import preview_task
+        >>> LinearRegression(initial_weights=[1.0, 2.0]).check_task(
+        ...     preview_task("linear_sign", 0))
+        Traceback (most recent call last):
+        ...
+        ValueError: initial_weights: 2 values, but task 'linear_sign' has 4 features
+        """
+        d = task.n_features
+        if self.initial_weights is not None and d is not None and len(self.initial_weights) != d:
+            raise ValueError(f"initial_weights: {len(self.initial_weights)} values, but task "
+                             f"{task.name!r} has {d} features")
+
     def init(self, key: jax.Array, split: Split) -> jax.Array:
         """Initial weights: the given ones, or Gaussian draws from ``key``."""
         d = split.n_features

@@ -7,7 +7,7 @@ The same configuration drives every engine. It is a pydantic model, so a study f
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
@@ -18,9 +18,19 @@ from pydantic import (
     NonNegativeInt,
     PositiveInt,
     SerializerFunctionWrapHandler,
+    Strict,
     model_serializer,
     model_validator,
 )
+
+MAX_STEPS = 10**9
+"""The most optimizer steps a search may take (a length beyond it is a typo, not a plan)."""
+
+MAX_LOGGED = 10**6
+"""The most logged steps a search may record (each one is a full measurement)."""
+
+Count = Annotated[int, Strict(), Field(gt=0, le=MAX_STEPS)]
+"""A positive integer, exactly (never a boolean or a float such as ``1e6``)."""
 
 SCHEDULES = ("every", "log_spaced", "at", "segments")
 """The ways of giving a :class:`LogSchedule`; exactly one is used."""
@@ -85,6 +95,25 @@ class LogSchedule(BaseModel):
         if self.segments is None:
             out.pop("segments", None)
         return out
+
+    def count(self, total: int) -> int:
+        """About how many steps :meth:`steps` gives (an upper bound), without building
+        them.
+
+        Examples
+        --------
+        >>> LogSchedule(every=10).count(1000), LogSchedule(log_spaced=4).count(10**9)
+        (102, 6)
+        """
+        if self.every is not None:
+            return total // self.every + 2
+        if self.log_spaced is not None:
+            return self.log_spaced + 2
+        if self.segments is not None:
+            ends = [start for start, _ in self.segments[1:]] + [total + 1]
+            return sum(max(0, min(end, total + 1) - start) // stride + 1
+                       for (start, stride), end in zip(self.segments, ends, strict=True)) + 2
+        return len(self.at or []) + 2
 
     def steps(self, total: int) -> np.ndarray:
         """The sorted, unique logged steps for a search of ``total`` steps."""
@@ -213,9 +242,9 @@ class SearchConfig(BaseModel):
     method: Literal["optimize"] = "optimize"
     optimizer: str = "sgd"
     optimizer_args: dict[str, Any] = Field(default_factory=lambda: {"learning_rate": 1e-3})
-    steps: PositiveInt | None = None
-    epochs: PositiveInt | None = None
-    batch_size: PositiveInt | Literal["full"] = "full"
+    steps: Count | None = None
+    epochs: Count | None = None
+    batch_size: Count | Literal["full"] = "full"
     log: LogSchedule = Field(default_factory=LogSchedule)
     metrics_log: LogSchedule | None = None
     snapshots: list[NonNegativeInt] = Field(default_factory=list)
@@ -230,6 +259,36 @@ class SearchConfig(BaseModel):
         if (self.steps is None) == (self.epochs is None):
             raise ValueError("give exactly one of steps and epochs")
         return self
+
+    def check_length(self, n_train: int) -> None:
+        """Refuse a search longer than :data:`MAX_STEPS` steps, or logging more than
+        :data:`MAX_LOGGED` of them, before any array is allocated.
+
+        Raises
+        ------
+        ValueError
+            Naming the key (``steps``, ``epochs`` or ``log``) and the limit.
+
+        Examples
+        --------
+        >>> SearchConfig(epochs=10**6, batch_size=1).check_length(n_train=2000)
+        Traceback (most recent call last):
+        ...
+        ValueError: epochs: 2000000000 steps in all, more than the limit of 1000000000
+        >>> SearchConfig(steps=10**8).check_length(n_train=10)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: log: 100000002 logged steps, more than the limit of 1000000: ...
+        """
+        total = self.total_steps(n_train)
+        if total > MAX_STEPS:
+            key = "steps" if self.steps is not None else "epochs"
+            raise ValueError(f"{key}: {total} steps in all, more than the limit of {MAX_STEPS}")
+        for key, schedule in (("log", self.log), ("metrics_log", self.metrics_log)):
+            if schedule is not None and schedule.count(total) > MAX_LOGGED:
+                raise ValueError(f"{key}: {schedule.count(total)} logged steps, more than the "
+                                 f"limit of {MAX_LOGGED}: log less often (every = N, "
+                                 "log_spaced = N or segments)")
 
     @model_serializer(mode="wrap")
     def _drop_unset_metrics_log(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

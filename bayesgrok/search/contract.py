@@ -181,6 +181,17 @@ class JaxFamily:
         """The family's hyperparameters, recorded in the trajectory."""
         return {"complexity_weight": self.complexity_weight}
 
+    def check_task(self, task: Any) -> None:
+        """Refuse a task this family cannot run, before any work: ``task`` is a
+        :class:`~bayesgrok.tasks.split.TaskPreview` (sizes, kind, number of features).
+        Raise ``ValueError("<parameter>: <why>")``, naming the family parameter at fault;
+        the default accepts every task.
+
+        Examples
+        --------
+        >>> JaxFamily().check_task(None)
+        """
+
     def frozen(self, params: Params) -> Any:
         """Which parameters the search must not move: a pytree of booleans with the
         structure of ``params`` (default: none frozen). The JAX engine hands the frozen

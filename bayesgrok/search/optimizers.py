@@ -71,13 +71,64 @@ def make_optimizer(name: str, args: dict[str, Any] | None = None) -> optax.Gradi
                 f"optimizer_args.{key}",
                 value,
             )
+    check_values(name, args, {k: p.default for k, p in params.items()})
     try:
         opt = factory(**args)
     except TypeError as exc:
         raise OptimizerError(f"optimizer {name!r}: {exc}", "optimizer_args", args) from exc
     if not isinstance(opt, optax.GradientTransformation):
         raise OptimizerError(f"{name!r} is not an optax optimizer", "optimizer", name)
+    try:  # one update of a scalar: a value of the wrong type fails here, not in a run
+        import jax.numpy as jnp
+
+        zero = jnp.zeros(())
+        opt.update(jnp.ones(()), opt.init(zero), zero)
+    except (TypeError, ValueError) as exc:
+        raise OptimizerError(f"optimizer {name!r}: its arguments do not work: {exc}",
+                             "optimizer_args", args) from exc
     return opt
+
+
+def check_values(name: str, args: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Refuse booleans where the optimizer takes a number, non-finite numbers, and a
+    learning rate that is not a positive number (optax and torch alike).
+
+    Raises
+    ------
+    OptimizerError
+        Naming ``optimizer_args.<key>`` and the value.
+
+    Examples
+    --------
+    >>> check_values("sgd", {"learning_rate": 0.1, "nesterov": True}, {"nesterov": False})
+    >>> check_values("sgd", {"learning_rate": float("nan")}, {})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bayesgrok.search.optimizers.OptimizerError: ... must be a positive finite number, got nan
+    >>> check_values("adam", {"b1": True}, {"b1": 0.9})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bayesgrok.search.optimizers.OptimizerError: ...: b1 must be a number, not true or false
+    """
+    import math
+
+    for key, value in args.items():
+        default = defaults.get(key)
+        if isinstance(value, bool) and not isinstance(default, bool):
+            raise OptimizerError(f"optimizer {name!r}: {key} must be a number, not true or "
+                                 "false", f"optimizer_args.{key}", value)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if key in ("learning_rate", "lr") and not (number and math.isfinite(value)
+                                                   and value > 0):
+            raise OptimizerError(f"optimizer {name!r}: {key} must be a positive finite "
+                                 f"number, got {value!r}", f"optimizer_args.{key}", value)
+        numeric_default = isinstance(default, int | float) and not isinstance(default, bool)
+        if numeric_default and not number:
+            raise OptimizerError(f"optimizer {name!r}: {key} must be a number, got {value!r}",
+                                 f"optimizer_args.{key}", value)
+        if number and not math.isfinite(value):
+            raise OptimizerError(f"optimizer {name!r}: {key} must be a finite number, got "
+                                 f"{value!r}", f"optimizer_args.{key}", value)
 
 
 def optimizer_decay(name: str, args: dict[str, Any] | None = None) -> str:

@@ -280,6 +280,15 @@ class TorchFamily:
         """
         return {}
 
+    def check_task(self, task: Any) -> None:
+        """Refuse a task this family cannot run, before any work (as the JAX contract's
+        ``check_task``); the default accepts every task.
+
+        Examples
+        --------
+        >>> TorchFamily().check_task(None)
+        """
+
     def frozen(self, model: torch.nn.Module) -> set[str]:
         """Names (as in ``model.named_parameters()``) of the parameters the search must not
         move (default: none). The optimizer never sees them, so no weight decay moves

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from bayesgrok.search.optimizers import OptimizerError
+from bayesgrok.search.optimizers import OptimizerError, check_values
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     name.lower(): cls for name, cls in vars(torch.optim).items()
@@ -63,6 +63,9 @@ def optimizer_kwargs(name: str, args: dict[str, Any] | None = None) -> dict[str,
             raise OptimizerError(
                 f"optimizer {name!r} takes no argument {arg!r} (it takes learning_rate, "
                 f"{', '.join(known)})", f"optimizer_args.{arg}", value)
+    check_values(name, {("learning_rate" if k == "lr" else k): v for k, v in args.items()},
+                 {("learning_rate" if k == "lr" else k): p.default for k, p in
+                  inspect.signature(OPTIMIZERS[key]).parameters.items()})
     try:  # torch checks values (negative lr, betas out of range) when it builds one
         OPTIMIZERS[key]([torch.zeros(1, requires_grad=True)], **args)
     except (TypeError, ValueError) as exc:

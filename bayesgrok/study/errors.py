@@ -27,11 +27,13 @@ class StudyError(ValueError):
     "s.toml: search.optimizer = 'adamm': unknown optimizer"
     """
 
-    def __init__(self, file: str, key: str, message: str, value: Any = _MISSING) -> None:
+    def __init__(self, file: str, key: str, message: str, value: Any = _MISSING,
+                 also: list[str] | None = None) -> None:
         self.file, self.key, self.value, self.message = str(file), key, value, message
+        self.also = list(also or [])  # further errors of the same file, one line each
         where = self.file
         if key:
             where += f": {key}"
             if value is not _MISSING:
                 where += f" = {value!r}"
-        super().__init__(f"{where}: {message}")
+        super().__init__("\n".join([f"{where}: {message}", *self.also]))

@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import itertools
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -114,6 +115,23 @@ def _type_ok(value: Any, default: Any) -> bool:
     return True
 
 
+def _kind(value: Any) -> str:
+    """A value's type in plain words: 'an integer', 'a number', 'true or false', ..."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
 def _check_params(
     given: dict[str, Any], known: dict[str, Any], file: str, prefix: str, what: str
 ) -> dict[str, Any]:
@@ -125,9 +143,10 @@ def _check_params(
         if default is inspect.Parameter.empty:
             continue
         if not _type_ok(value, default):
-            raise StudyError(file, f"{prefix}.{key}",
-                             f"expected a {type(default).__name__}, got a {type(value).__name__}",
-                             value)
+            raise StudyError(file, f"{prefix}.{key}", f"expected {_kind(default)}, got "
+                             f"{_kind(value)}", value)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise StudyError(file, f"{prefix}.{key}", "expected a finite number", value)
     merged = {k: v for k, v in known.items() if v is not inspect.Parameter.empty}
     merged.update(given)
     return merged
@@ -265,6 +284,12 @@ def resolve_run(
         key = getattr(exc, "key", "")
         raise StudyError(file, f"model.{key}" if key else "model", str(exc),
                          getattr(exc, "value", None)) from None
+    try:
+        built.check_task(split)
+    except ValueError as exc:
+        key, _, why = str(exc).partition(": ")
+        raise StudyError(file, f"model.{key}", why or str(exc),
+                         family_params.get(key)) from None
     if spec.landscape is not None:
         known_coords = built.coordinates
         for axis in ("x", "y"):
@@ -282,6 +307,11 @@ def resolve_run(
             engine.check_optimizer(spec.search.optimizer, spec.search.optimizer_args)
         except OptimizerError as exc:
             raise StudyError(file, f"search.{exc.key}", str(exc), exc.value) from None
+        try:
+            spec.search.check_length(split.n_train)
+        except ValueError as exc:
+            key, _, why = str(exc).partition(": ")
+            raise StudyError(file, f"search.{key}", why, getattr(spec.search, key)) from None
         try:
             spec.search.snapshot_steps(split.n_train)
         except ValueError as exc:

@@ -154,24 +154,47 @@ def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
 def pydantic_error(
     path: str | os.PathLike[str], exc: ValidationError, prefix: str = ""
 ) -> StudyError:
-    """Turn the first error of a pydantic validation into a :class:`StudyError`."""
-    errors = exc.errors()
-    # an unknown key (a typo, say) often explains a missing one: report it first
-    err = min(errors, key=lambda e: e.get("type") != "extra_forbidden")
-    # drop pydantic's union-branch markers such as 'int', "literal['full']" or 'nuts'
-    loc = [
-        str(p)
-        for p in err.get("loc", ())
-        if not str(p).startswith(("literal[", "function-"))
-        and str(p) not in ("int", "str", "float", "bool", "list", "dict", "optimize", "nuts")
-    ]
-    key = ".".join(([prefix] if prefix else []) + loc)
-    msg = err.get("msg", "invalid value")
-    if err.get("type") == "extra_forbidden":
-        msg = "unknown key"
-    elif err.get("type") == "missing":
-        return StudyError(str(path), key, "required key is missing")
-    return StudyError(str(path), key, msg, value=err.get("input"))
+    """Turn a pydantic validation into a :class:`StudyError`: every error of the file, one
+    line each with file, key and value, in plain words (an unknown key first: a typo often
+    explains a missing key).
+
+    Examples
+    --------
+    >>> from bayesgrok.search.config import SearchConfig
+    >>> try:
+    ...     SearchConfig.model_validate({"steps": 0, "batch_size": -1})
+    ... except ValidationError as exc:
+    ...     print(pydantic_error("s.toml", exc, "search"))
+    s.toml: search.steps = 0: Input should be greater than 0
+    s.toml: search.batch_size = -1: Input should be greater than 0
+    """
+    errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
+    lines: list[tuple[str, str, Any, bool]] = []
+    seen: set[str] = set()
+    for err in errors:
+        # drop pydantic's union-branch markers such as 'int', "literal['full']" or 'nuts'
+        loc = [
+            str(p)
+            for p in err.get("loc", ())
+            if not str(p).startswith(("literal[", "function-", "constrained-"))
+            and str(p) not in ("int", "str", "float", "bool", "list", "dict", "optimize", "nuts")
+        ]
+        key = ".".join(([prefix] if prefix else []) + loc)
+        if key in seen:  # one line per key: the other branches of a union say the same
+            continue
+        seen.add(key)
+        msg = err.get("msg", "invalid value")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown key"
+        missing = err.get("type") == "missing"
+        lines.append((key, "required key is missing" if missing else msg, err.get("input"),
+                      missing))
+    key, msg, value, missing = lines[0]
+    also = [str(StudyError(str(path), k, m) if miss else StudyError(str(path), k, m, value=v))
+            for k, m, v, miss in lines[1:]]
+    if missing:
+        return StudyError(str(path), key, msg, also=also)
+    return StudyError(str(path), key, msg, value=value, also=also)
 
 
 def parse_study(raw: dict[str, Any], path: str | os.PathLike[str]) -> StudySpec:

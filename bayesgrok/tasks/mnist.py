@@ -326,4 +326,5 @@ def preview_mnist(
         n_classes=10,
         accuracy="argmax",
         checksums=checksums,
+        n_features=784,
     )

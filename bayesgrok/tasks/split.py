@@ -147,6 +147,7 @@ class TaskPreview:
     operand_columns: tuple[int, ...] = ()
     spurious_columns: tuple[int, ...] = ()
     checksums: dict[str, str] | None = None
+    n_features: int | None = None
 
     @classmethod
     def of(cls, split: Split) -> TaskPreview:
@@ -172,4 +173,5 @@ class TaskPreview:
             operand_columns=tuple(split.operand_columns),
             spurious_columns=tuple(split.spurious_columns),
             checksums=dict(checksums) if checksums else None,
+            n_features=int(split.x_train.shape[1]),
         )

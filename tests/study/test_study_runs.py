@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from bayesgrok import trajectory
+from bayesgrok.study import executors
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.resolve import load_study
 from bayesgrok.study.runner import run_study
@@ -66,7 +67,7 @@ def test_same_study_and_seed_give_the_same_trajectory_bit_for_bit(write_study, t
         np.testing.assert_array_equal(a[var].values, b[var].values)
 
 
-def test_a_failing_run_does_not_take_the_study_down(write_study, tmp_path):
+def test_a_failing_run_does_not_take_the_study_down(write_study, tmp_path, monkeypatch):
     text = """
     name = "half_broken"
     [task]
@@ -77,8 +78,16 @@ def test_a_failing_run_does_not_take_the_study_down(write_study, tmp_path):
     epochs = 20
     [sweep]
     seeds = [0]
-    grid = { "model.initial_weights" = [[0.0005, 0.9, 0.9, 0.9], [1.0, 2.0]] }
+    grid = { "model.complexity_weight" = [1.0, 0.5] }
     """
+    real = executors.execute_with_artifacts
+
+    def flaky(run, *args, **kwargs):  # the second point breaks inside its engine
+        if run.swept["complexity_weight"] == 0.5:
+            raise ValueError("the engine broke on 4 features")
+        return real(run, *args, **kwargs)
+
+    monkeypatch.setattr(executors, "execute_with_artifacts", flaky)
     out = tmp_path / "out"
     result = run_study(write_study(text), out, figures=False)
     assert len(result.computed) == 1 and len(result.failed) == 1
@@ -98,3 +107,22 @@ def test_a_failing_run_does_not_take_the_study_down(write_study, tmp_path):
     assert failed_rows["status"].tolist() == ["failed"]
     assert "features" in failed_rows["traceback"].item()
     assert table[table["run"] != failed_id]["status"].tolist() == ["ok"]
+
+
+def test_initial_weights_of_the_wrong_length_are_refused_before_any_work(write_study,
+                                                                          tmp_path):
+    text = """
+    name = "bad_weights"
+    [task]
+    name = "linear_sign"
+    [model]
+    card = "miller_linear"
+    [search]
+    epochs = 20
+    [sweep]
+    seeds = [0]
+    grid = { "model.initial_weights" = [[0.0005, 0.9, 0.9, 0.9], [1.0, 2.0]] }
+    """
+    with pytest.raises(StudyError, match=r"model\.initial_weights.*2 values.*4 features"):
+        run_study(write_study(text), tmp_path / "out", figures=False)
+    assert not (tmp_path / "out").exists()
