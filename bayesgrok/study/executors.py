@@ -114,8 +114,16 @@ def compute_and_store(run: RunSpec, out: str | Path, reporter: Any = None) -> Ru
     return RunOutcome(run.run_id, True, statuses)
 
 
+class ExecutorUnavailable(RuntimeError):
+    """The executor cannot compute anything (an unreachable scheduler, say)."""
+
+
 class Executor(Protocol):
     """Computes runs and yields their outcomes as they finish."""
+
+    def check(self) -> None:
+        """Raise :class:`ExecutorUnavailable` when no run could be computed."""
+        ...
 
     def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any) -> Iterator[RunOutcome]:
         """Compute ``runs`` (writing under ``out``); yield one outcome per run."""
@@ -134,6 +142,9 @@ class LocalExecutor:
     def describe(self) -> str:
         """A one-line description for the console."""
         return "local"
+
+    def check(self) -> None:
+        """Nothing to check: this process computes the runs."""
 
     def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any) -> Iterator[RunOutcome]:
         """Compute each run in turn; yield its outcome."""
@@ -186,6 +197,33 @@ class DaskExecutor:
         if self.scheduler:
             return f"dask (scheduler {self.scheduler})"
         return f"dask (local cluster of {self.workers} worker processes)"
+
+    def check(self, timeout: float = 5.0) -> None:
+        """An existing scheduler answers within ``timeout`` seconds (a local cluster is
+        started later, when the runs are submitted).
+
+        Raises
+        ------
+        ExecutorUnavailable
+            Naming the address.
+
+        Examples
+        --------
+        >>> DaskExecutor(scheduler="tcp://127.0.0.1:1").check(timeout=1)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        bayesgrok.study.executors.ExecutorUnavailable: cannot reach the Dask scheduler at ...
+        """
+        if not self.scheduler:
+            return
+        from distributed import Client
+
+        try:
+            Client(self.scheduler, timeout=f"{timeout}s", set_as_default=False).close()
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ExecutorUnavailable(f"cannot reach the Dask scheduler at {self.scheduler} "
+                                      f"within {timeout:g} s ({type(exc).__name__}): is it "
+                                      "running, and is the address right?") from None
 
     def _connect(self) -> tuple[Any, Any]:
         import dask

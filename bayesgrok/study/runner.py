@@ -21,7 +21,13 @@ from bayesgrok import trajectory
 from bayesgrok.study import store
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.execute import Reporter, SilentReporter, execute, execute_with_artifacts
-from bayesgrok.study.executors import Executor, LocalExecutor, RunOutcome, wait_for
+from bayesgrok.study.executors import (
+    Executor,
+    ExecutorUnavailable,
+    LocalExecutor,
+    RunOutcome,
+    wait_for,
+)
 from bayesgrok.study.folder import claim
 from bayesgrok.study.outputs import combine_runs, write_outputs
 from bayesgrok.study.pinning import pin_study_threads, pin_threads_early
@@ -115,6 +121,10 @@ def run_study(
     reporter = reporter or SilentReporter()
     executor = executor or LocalExecutor()
     result = StudyResult(out=out, dataset=None)
+    try:
+        executor.check()  # an unreachable scheduler stops the study before any work
+    except ExecutorUnavailable as exc:
+        raise StudyError(str(path), "--scheduler", str(exc)) from None
     result.removed = claim(study, out, force=force)  # the folder belongs to this study
     finished: dict[str, xr.Dataset] = {}
     todo: list[RunSpec] = []

@@ -101,3 +101,13 @@ def test_a_folder_made_before_the_marker_is_adopted_when_its_runs_belong(tmp_pat
     (out / name).unlink()  # as an older bayesgrok left it
     assert _run(path, out).exit_code == 0
     assert (out / name).is_file()
+
+
+def test_an_unreachable_scheduler_stops_the_study_at_once_naming_it(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(STUDY.format(name="alpha", seeds="[0]"))
+    result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "out"),
+                                 "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"])
+    assert result.exit_code == 2, result.output
+    assert "tcp://127.0.0.1:1" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
