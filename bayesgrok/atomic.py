@@ -10,6 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def _umask() -> int:
+    """The process's umask (read once, at import, from the main thread)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+_MODE = 0o666 & ~_umask()
+"""The mode a plain ``open`` would give a new file (``mkstemp`` alone gives 0600, which
+other users of a cluster, such as Dask workers, could not read)."""
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object], *,
                  suffix: str = ".tmp") -> Path:
     """Call ``write(tmp)`` on a fresh temporary file ``.<name>.<random><suffix>`` beside
@@ -28,6 +40,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object], *
     ZeroDivisionError: division by zero
     >>> sorted(p.name for p in d.iterdir())
     ['a.txt']
+    >>> oct((d / "a.txt").stat().st_mode & 0o777) == oct(_MODE)  # the umask, not 0600
+    True
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,6 +49,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object], *
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
