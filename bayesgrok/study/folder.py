@@ -13,10 +13,13 @@ the study.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,9 @@ MARKER = "study.json"
 
 STUDY_COPY = "study.toml"
 """The study file as it was run."""
+
+LOCK = ".bayesgrok.lock"
+"""The lock file of a folder being written: the holder's pid and host."""
 
 COMBINED = ("study.nc", "summary.csv", "failures.json", "provenance.json", "report.html",
             "report.md", "regions.nc", "landscape.nc")
@@ -191,3 +197,61 @@ def claim(study: Study, out: Path, *, force: bool = False) -> list[Path]:
     store.write_json(out / MARKER, {"study": study.spec.name, "fingerprint": mine,
                                     "runs": sorted(r.run_id for r in study.runs)})
     return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def locked(out: Path, path: str) -> Iterator[None]:
+    """Hold ``<out>/.bayesgrok.lock`` while a study writes ``out``: one writer per folder.
+    A lock left by a process that is gone (same host) is taken over.
+
+    Raises
+    ------
+    StudyError
+        At once, when another live process holds the folder, naming its pid and host.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp())
+    >>> with locked(out, "s.toml"):
+    ...     (out / LOCK).is_file()
+    True
+    >>> (out / LOCK).exists()
+    False
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    lock = out / LOCK
+    me = {"pid": os.getpid(), "host": socket.gethostname()}
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = json.loads(lock.read_text())
+            except (OSError, ValueError):
+                holder = {}
+            same_host = holder.get("host") == me["host"]
+            if same_host and isinstance(holder.get("pid"), int) and not _alive(holder["pid"]):
+                lock.unlink(missing_ok=True)  # its holder is gone: take it over
+                continue
+            raise StudyError(path, "--out", f"another bayesgrok process (pid "
+                             f"{holder.get('pid', '?')} on {holder.get('host', '?')}) is "
+                             f"writing this folder; wait for it, or remove {lock} if it is "
+                             "gone", str(out)) from None
+        with os.fdopen(fd, "w") as handle:
+            json.dump(me, handle)
+        break
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)

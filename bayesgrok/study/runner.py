@@ -28,11 +28,11 @@ from bayesgrok.study.executors import (
     RunOutcome,
     wait_for,
 )
-from bayesgrok.study.folder import claim
+from bayesgrok.study.folder import check_out, claim, locked
 from bayesgrok.study.outputs import combine_runs, write_outputs
 from bayesgrok.study.pinning import pin_study_threads, pin_threads_early
 from bayesgrok.study.provenance import write_provenance
-from bayesgrok.study.resolve import RunSpec, load_study
+from bayesgrok.study.resolve import RunSpec, Study, load_study
 
 __all__ = ["Reporter", "SilentReporter", "StudyResult", "combine_runs", "execute",
            "execute_with_artifacts", "run_study", "write_outputs"]
@@ -125,11 +125,24 @@ def run_study(
         executor.check()  # an unreachable scheduler stops the study before any work
     except ExecutorUnavailable as exc:
         raise StudyError(str(path), "--scheduler", str(exc)) from None
+    check_out(out, str(path))  # a file in the way or an unwritable parent: stop now
+    with locked(out, str(path)):  # one writer per folder
+        _run_locked(study, path, out, result, reporter, executor, figures, force, command,
+                    report, started)
+    return result
+
+
+def _run_locked(study: Study, path: str | Path, out: Path, result: StudyResult,
+                reporter: Reporter, executor: Executor, figures: bool, force: bool,
+                command: str | None, report: bool, started: datetime) -> None:
+    """The part of :func:`run_study` that writes ``out``, under its lock."""
     result.removed = claim(study, out, force=force)  # the folder belongs to this study
     finished: dict[str, xr.Dataset] = {}
     todo: list[RunSpec] = []
     conflicts: list[str] = []
+    # temporaries a killed process left (beside study.nc too): safe, the folder is locked
     store.remove_stale_temporaries(out / "runs")
+    store.remove_stale_temporaries(out)
     for run in study.runs:
         state, ds = store.inspect_run(store.run_path(out, run.run_id), run.config)
         if state == "finished":
@@ -177,6 +190,3 @@ def run_study(
         from bayesgrok.report import write_report
 
         result.report = write_report(out, dataset=result.dataset)[0]
-    return result
-
-

@@ -111,3 +111,41 @@ def test_an_unreachable_scheduler_stops_the_study_at_once_naming_it(tmp_path):
     assert result.exit_code == 2, result.output
     assert "tcp://127.0.0.1:1" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_second_process_on_the_same_folder_is_refused_at_once(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    from bayesgrok.study.folder import LOCK
+
+    path, out = tmp_path / "s.toml", tmp_path / "out"
+    path.write_text(STUDY.format(name="alpha", seeds="[0]").replace("epochs = 30",
+                                                                     "epochs = 3000000"))
+    code = textwrap.dedent(f"""
+        from bayesgrok.study.runner import run_study
+        run_study({str(path)!r}, {str(out)!r}, figures=False, report=False)
+    """)
+    first = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        for _ in range(1200):  # until the first process holds the folder
+            if (out / LOCK).exists() or first.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert (out / LOCK).exists()
+        second = _run(path, out)
+        assert second.exit_code == 2, second.output
+        assert f"pid {first.pid}" in second.output and "another bayesgrok process" in \
+            second.output
+    finally:
+        first.kill()
+        first.wait()
+    assert (out / LOCK).exists()  # left behind by the killed holder ...
+    stale = out / ".study.nc.abc123.tmp"  # ... with a temporary beside study.nc
+    stale.write_text("half")
+    path.write_text(STUDY.format(name="alpha", seeds="[0]"))
+    again = _run(path, out, "--force")  # the dead holder's lock is taken over
+    assert again.exit_code == 0, again.output
+    assert not stale.exists() and not (out / LOCK).exists()
