@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -167,14 +166,3 @@ class BayesLinearSVI(MeanFieldSVI):
             return jax.nn.softmax(out, axis=-1)
 
         return jnp.mean(jax.vmap(one)(self._keys(None)), axis=0)
-
-    def config(self) -> dict[str, Any]:
-        """Hyperparameters recorded in the trajectory."""
-        return {
-            **super().config(),
-            "likelihood": self.likelihood,
-            "n_classes": self.n_classes,
-            "noise_scale": self.noise_scale,
-            "bias": self.bias,
-            "initial_means": None if self.initial_means is None else list(self.initial_means),
-        }

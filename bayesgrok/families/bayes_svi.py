@@ -8,7 +8,6 @@ closed-form KL it shares with :class:`~bayesgrok.families.bayes_linear_svi.Bayes
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -227,8 +226,3 @@ class BayesMLPSVI(MeanFieldSVI):
             return jax.nn.softmax(self.logits(params, x, k), axis=-1)
 
         return jnp.mean(jax.vmap(one)(self._keys(None)), axis=0)
-
-    def config(self) -> dict[str, Any]:
-        """Hyperparameters recorded in the trajectory."""
-        return {**super().config(), "widths": list(self.widths), "n_classes": self.n_classes,
-                "local_reparameterization": self.local_reparameterization}

@@ -364,16 +364,3 @@ class GPClassification(JaxFamily):
             "inverse_lengthscale": (("input_dim",), 1.0 / lengthscale),
             "outputscale": ((), hyper["outputscale"]),
         }
-
-    def config(self) -> dict[str, Any]:
-        """Hyperparameters recorded in the trajectory."""
-        return {
-            "complexity_weight": self.complexity_weight,
-            "initial_lengthscale": self.initial_lengthscale,
-            "initial_outputscale": self.initial_outputscale,
-            "initial_mean": self.initial_mean,
-            "parametrization": self.parametrization,
-            "ard": self.ard,
-            "mean_init_std": self.mean_init_std,
-            "jitter": self.jitter,
-        }

@@ -214,13 +214,5 @@ class GPRegression(JaxFamily):
         return out
 
     def config(self) -> dict[str, Any]:
-        """Hyperparameters recorded in the trajectory."""
-        return {
-            "complexity_weight": self.complexity_weight,
-            **{f"initial_{k}": v for k, v in self.initial.items()},
-            "learn_mean": self.learn_mean,
-            "learn_noise": self.learn_noise,
-            "jitter": self.jitter,
-            "noise_parametrization": self.noise_parametrization,
-            "noise_floor": self.noise_floor,
-        }
+        """The constructor's arguments (see the contract), the starting values included."""
+        return {**super().config(), **{f"initial_{k}": v for k, v in self.initial.items()}}

@@ -116,14 +116,3 @@ class LinearRegression(JaxFamily):
     def probes(self, params: jax.Array, train: Batch) -> dict[str, tuple[tuple[str, ...], Any]]:
         """The weights themselves, along ``feature``."""
         return {"weights": (("feature",), params)}
-
-    def config(self) -> dict[str, Any]:
-        """Hyperparameters recorded in the trajectory."""
-        return {
-            "complexity_weight": self.complexity_weight,
-            "noise_variance": self.noise_variance,
-            "prior_variance": self.prior_variance,
-            "prior_mean": self.prior_mean,
-            "initial_weights": self.initial_weights,
-            "init_scale": self.init_scale,
-        }

@@ -288,17 +288,3 @@ class MeanFieldSVI(JaxFamily):
         locs = jnp.concatenate([jnp.ravel(v) for v in params["loc"].values()])
         stds = jnp.concatenate([jnp.ravel(v) for v in self.std(params).values()])
         return {"mean_norm": ((), jnp.linalg.norm(locs)), "mean_std": ((), jnp.mean(stds))}
-
-    def config(self) -> dict[str, Any]:
-        """Hyperparameters recorded in the trajectory."""
-        return {
-            "complexity_weight": self.complexity_weight,
-            "prior_scale": self.prior_scale,
-            "sigma_init": self.sigma_init,
-            "init_std": self.init_std,
-            "n_samples_eval": self.n_samples_eval,
-            "n_samples_train": self.n_samples_train,
-            "eval_seed": self.eval_seed,
-            "std_parametrization": self.std_parametrization,
-            "init_means": self.init_means,
-        }

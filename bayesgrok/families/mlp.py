@@ -355,15 +355,8 @@ class MLP(TorchFamily):
         return out
 
     def config(self) -> dict[str, Any]:
-        """Hyperparameters recorded in the trajectory."""
-        return {
-            "widths": list(self.widths), "activation": self.activation, "init": self.init,
-            "alpha": self.alpha, "bias": self.bias, "last_bias": self.last_bias,
-            "loss": self.loss, "complexity_weight": self.complexity_weight,
-            "precision": self.precision, "metrics": list(self.metric_names),
-            "tunnel_threshold": self.tunnel_threshold,
-        }
-
+        """The constructor's arguments (see the contract), ``metrics`` as the names held."""
+        return {**super().config(), "metrics": list(self.metric_names)}
 
 def _dtype(precision: str) -> torch.dtype:
     return torch.float64 if precision == "float64" else torch.float32

@@ -18,7 +18,6 @@ It is a regression family: ``predict`` returns the mean ``(n,)``, and a study of
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -93,8 +92,3 @@ class RandomFeatures(JaxFamily):
     def complexity(self, params: Params, train: Batch) -> jax.Array:
         """``sum(w^2) / n_train``."""
         return jnp.sum(params["w"] ** 2) / train.y.shape[0]
-
-    def config(self) -> dict[str, Any]:
-        """The family's hyperparameters, recorded in the trajectory."""
-        return {**super().config(), "n_features": self.n_features,
-                "lengthscale": self.lengthscale}

@@ -289,14 +289,11 @@ class Transformer(TorchFamily):
                                   noise=self.metric_noise, alpha=self.entropy_alpha)
 
     def config(self) -> dict[str, Any]:
-        """Hyperparameters recorded in the trajectory.
+        """The constructor's arguments (see the contract), ``metrics`` as the names held.
 
         Examples
         --------
         >>> Transformer().config()["d_model"]
         128
         """
-        return {"d_model": self.d_model, "n_heads": self.n_heads, "d_mlp": self.d_mlp,
-                "init": self.init, "precision": self.precision,
-                "complexity_weight": self.complexity_weight, "noise_at": self.noise_at,
-                "metrics": list(self.metric_names)}
+        return {**super().config(), "metrics": list(self.metric_names)}

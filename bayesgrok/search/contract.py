@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from bayesgrok.search.formula import objective_formula
+from bayesgrok.search.formula import constructor_arguments, objective_formula
 
 Params = Any
 """A pytree of arrays."""
@@ -178,8 +178,17 @@ class JaxFamily:
         return {}
 
     def config(self) -> dict[str, Any]:
-        """The family's hyperparameters, recorded in the trajectory."""
-        return {"complexity_weight": self.complexity_weight}
+        """The family's hyperparameters, recorded in the trajectory: every argument of its
+        constructor that it holds as an attribute of the same name (a family overrides
+        this only for arguments it stores otherwise).
+
+        Examples
+        --------
+        >>> from bayesgrok.families.linear import LinearRegression
+        >>> LinearRegression(noise_variance=0.01).config()["noise_variance"]
+        0.01
+        """
+        return constructor_arguments(self)
 
     def check_task(self, task: Any) -> None:
         """Refuse a task this family cannot run, before any work: ``task`` is a

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bayesgrok.search.formula import objective_formula
+from bayesgrok.search.formula import constructor_arguments, objective_formula
 from bayesgrok.tasks.split import Split
 
 Probes = dict[str, tuple[tuple[str, ...], np.ndarray]]
@@ -302,6 +302,15 @@ class TorchFamily:
         return set()
 
     def config(self) -> dict[str, Any]:
-        """The family's hyperparameters, recorded in the trajectory."""
-        return {"complexity_weight": self.complexity_weight, "precision": self.precision}
+        """The family's hyperparameters, recorded in the trajectory: every argument of its
+        constructor that it holds as an attribute of the same name (a family overrides
+        this only for arguments it stores otherwise).
+
+        Examples
+        --------
+        >>> from bayesgrok.families.linear import LinearRegression
+        >>> LinearRegression(noise_variance=0.01).config()["noise_variance"]
+        0.01
+        """
+        return constructor_arguments(self)
 
