@@ -30,7 +30,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
-from sklearn.metrics import roc_auc_score
 
 from bayesgrok.analysis.onsets import grokking_gap
 
@@ -253,6 +252,8 @@ def prediction_table(
     signs = _directions(metrics, directions)
     features = early_features(ds, metrics, fit_threshold=fit_threshold)
     gap = grokking_gap(ds, threshold)
+    from sklearn.metrics import roc_auc_score  # imported when used (0.3 s)
+
     label = gap["val_crossed"]
     lead = gap["val_onset"].astype(float) - fit_step(ds, fit_threshold)
     rows = []

@@ -96,6 +96,9 @@ class GPClassification(JaxFamily):
     """
 
     name = "gp_classification"
+    initial_values = (
+        "initial_lengthscale", "initial_outputscale", "initial_mean", "mean_init_std",
+    )
     precision = "float64"
     # seeds run one after another (jax.lax.map), not vmapped: batched triangular solves
     # on hundreds of inducing points deadlock jaxlib 0.10's CPU thread pool (see

@@ -73,6 +73,9 @@ class GPRegression(JaxFamily):
     """
 
     name = "gp_regression"
+    initial_values = (
+        "initial_log_lengthscale", "initial_log_outputscale", "initial_log_noise", "initial_mean",
+    )
     precision = "float64"
     coordinates = ("log_lengthscale", "log_outputscale", "log_noise", "mean")
 

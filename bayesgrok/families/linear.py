@@ -52,6 +52,7 @@ class LinearRegression(JaxFamily):
     """
 
     name = "linear"
+    initial_values = ("initial_weights", "init_scale")
 
     def __init__(
         self,

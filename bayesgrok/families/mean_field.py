@@ -121,6 +121,7 @@ class MeanFieldSVI(JaxFamily):
 
     stochastic = True
     precision = "float32"
+    initial_values = ("sigma_init", "init_std", "init_means")
     draws_posterior = True
     samplable = True
     objective_note = (

@@ -40,6 +40,9 @@ default, and engines read these declarations and nothing else:
 * ``samplable``: the family has a NumPyro model (``numpyro_model``) the NUTS engine samples;
 * ``coordinates``: named scalar coordinates of the parameters, which ``with_coordinates``
   sets (the GP's log lengthscale and log outputscale; a landscape can be drawn on them);
+* ``initial_values``: the constructor arguments that only ``init`` reads (starting
+  values, initial scales); runs whose families differ only in them share one compiled
+  program (:meth:`JaxFamily.program_key`);
 * ``takes_metrics``, ``metric_names`` and ``takes_methods``: declared ``False``, ``None``
   and ``False`` here so that a study can ask any family (the PyTorch contract,
   :mod:`bayesgrok.search.torch_contract`, declares the same names).
@@ -47,6 +50,7 @@ default, and engines read these declarations and nothing else:
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from bayesgrok.search.formula import constructor_arguments, objective_formula
@@ -133,6 +137,8 @@ class JaxFamily:
     draws_posterior: bool = False
     samplable: bool = False
     coordinates: tuple[str, ...] = ()
+    initial_values: tuple[str, ...] = ()
+    """The constructor arguments only ``init`` reads (runs differing in them share a program)."""
     takes_metrics: bool = False
     """Whether the family measures expensive metrics (``metrics_log``); JAX families do not."""
     metric_names: tuple[str, ...] | None = None
@@ -189,6 +195,26 @@ class JaxFamily:
         0.01
         """
         return constructor_arguments(self)
+
+    def program_key(self) -> str:
+        """What identifies the family's compiled program: its class and every
+        hyperparameter but the :attr:`initial_values`. Two families with one key compute
+        the same objective, error, complexity, predictions and probes, so runs of them
+        share one compiled program.
+
+        Examples
+        --------
+        >>> from bayesgrok.families.gp_regression import GPRegression
+        >>> a = GPRegression(initial_log_lengthscale=-6.0)
+        >>> a.program_key() == GPRegression(initial_log_lengthscale=0.0).program_key()
+        True
+        >>> a.program_key() == GPRegression(jitter=1e-4).program_key()
+        False
+        """
+        held = {k: v for k, v in self.config().items() if k not in self.initial_values}
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}:" + json.dumps(held, sort_keys=True,
+                                                                   default=repr)
 
     def check_task(self, task: Any) -> None:
         """Refuse a task this family cannot run, before any work: ``task`` is a

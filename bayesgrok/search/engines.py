@@ -11,7 +11,7 @@ runner read this table and nothing else.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,15 +32,23 @@ class Engine:
     requires
         What the engine needs of a family: a test of its declared capabilities, and
         the words that say what it needs (``None``: nothing beyond the backend).
+    group
+        ``"module:function"`` of the engine's group runner, which trains several runs of
+        one compiled program together (``""``: the engine trains runs only alone).
     """
 
     run: str
     optimizers: str = ""
     requires: tuple[Callable[[Any], bool], str] | None = None
+    group: str = ""
 
     def load(self) -> Callable[..., Any]:
         """The run function."""
         return _load(self.run)
+
+    def load_group(self) -> Callable[..., Any]:
+        """The group runner (see :attr:`group`)."""
+        return _load(self.group)
 
     def check_optimizer(self, name: str, args: dict[str, Any] | None) -> None:
         """Check an optimizer for this engine (nothing to check without one), raising
@@ -51,8 +59,28 @@ class Engine:
             OptimizerSpec.parse(self.optimizers, name, args)
 
 
+@dataclass(frozen=True)
+class Member:
+    """One run of a group (an engine's group runner, such as
+    :func:`bayesgrok.search.jax_engine.run_group`): its family, one split per seed, the seeds
+    and the configuration to record.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.linear import LinearRegression
+    >>> Member(LinearRegression(), [], []).config is None
+    True
+    """
+
+    family: Any
+    splits: Sequence[Any]
+    seeds: Sequence[int]
+    config: dict[str, Any] | None = None
+
+
 ENGINES: dict[tuple[str, str], Engine] = {
-    ("jax", "optimize"): Engine("bayesgrok.search.jax_engine:run_with_artifacts", "jax"),
+    ("jax", "optimize"): Engine("bayesgrok.search.jax_engine:run_with_artifacts", "jax",
+                                group="bayesgrok.search.jax_engine:run_group"),
     ("torch", "optimize"): Engine("bayesgrok.search.torch_engine:run_with_artifacts", "torch"),
     ("jax", "nuts"): Engine("bayesgrok.search.nuts_engine:run",
                             requires=(lambda family: family.samplable,

@@ -1,13 +1,14 @@
 """The JAX engine: runs any JAX family through the complexity-plus-error search.
 
-All seeds of a run train at once (``vmap`` over stacked parameters and data). Between two
-logging points the training is one compiled ``lax.scan``; segment lengths are split into
-powers of two so that any logging schedule compiles at most ``log2(steps)`` scans. At
-every logged step the engine measures error, complexity, objective, validation error and
-accuracy or MSE (plus the family's probes) for every seed. A seed whose objective or
+All seeds of a run train at once (``vmap`` over stacked parameters and data). The search
+runs as segments of one length, each one compiled ``lax.scan`` with the logging schedule
+as data (:func:`segments`), so a run compiles one program whatever its schedule and a
+logged step costs no host round trip. At every logged step the engine measures error,
+complexity, objective, validation error and accuracy or MSE (plus the family's probes) for
+every seed. A seed whose objective or
 parameters become non-finite is frozen and recorded as ``diverged``; the others go on.
 
-This module is the loop; the compiled step, scans and measurement are
+This module is the loop; the compiled step, segment and measurement are
 :mod:`~bayesgrok.search.jax_program`, the ArviZ posteriors at snapshot steps
 :mod:`~bayesgrok.search.posterior`, and the trajectory is assembled by
 :mod:`~bayesgrok.search.record`.
@@ -28,13 +29,17 @@ import xarray as xr
 from bayesgrok.search import record
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch, Family
+from bayesgrok.search.engines import Member
 from bayesgrok.search.jax_cache import enable_compilation_cache
-from bayesgrok.search.jax_program import Compiled
+from bayesgrok.search.jax_program import shared_program
 from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.posterior import posterior_snapshots
 from bayesgrok.tasks.split import Split
 
 Progress = Callable[[int], None]
+
+SEGMENT = 512
+"""Iterations per compiled segment: each is one dispatch and one transfer of measurements."""
 
 
 def _stack(trees: Sequence[Any]) -> Any:
@@ -139,10 +144,49 @@ def run_with_artifacts(
     """
     if not splits:
         raise ValueError("run: no splits given")
-    _check_splits(splits)
     seeds = [s.seed for s in splits] if seeds is None else list(seeds)
     if len(seeds) != len(splits):
         raise ValueError(f"run: {len(seeds)} seeds for {len(splits)} splits")
+    return run_group([Member(family, list(splits), seeds, config)], search,
+                     progress=progress)[0]
+
+
+def run_group(members: Sequence[Member], search: SearchConfig, *,
+              progress: Progress | None = None) -> list[tuple[xr.Dataset, dict[str, Any]]]:
+    """Run several runs of one compiled program together, as one vmapped search over all
+    their seeds; return each run's trajectory and artifacts, as :func:`run_with_artifacts`
+    would have alone.
+
+    The members' families must share one
+    :meth:`~bayesgrok.search.contract.JaxFamily.program_key` (they may differ in their
+    ``initial_values``: starting points, initial scales) and their splits one shape. Each
+    member's parameters are initialised by its own family; a seed that diverges is frozen
+    and recorded as diverged in its own run, and the others go on.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.linear import LinearRegression
+    >>> from bayesgrok.tasks import make_task
+    >>> from bayesgrok.search.config import SearchConfig
+    >>> splits = [make_task("linear_sign", seed=0)]
+    >>> cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 1e-3}, steps=20)
+    >>> members = [Member(LinearRegression(initial_weights=w), splits, [0])
+    ...            for w in ([1.0, 0, 0, 0], [0.0, 1, 1, 1])]
+    >>> [float(ds["weights"].isel(seed=0, step=0, feature=0))
+    ...  for ds, _ in run_group(members, cfg)]
+    [1.0, 0.0]
+    """
+    if not members:
+        raise ValueError("run_group: no members given")
+    family = members[0].family
+    keys = {m.family.program_key() for m in members}
+    if len(keys) > 1:
+        raise ValueError("run_group: the members' families differ in more than their "
+                         f"starting values: {sorted(keys)}")
+    splits = [s for m in members for s in m.splits]
+    seeds = [int(s) for m in members for s in m.seeds]
+    families = [m.family for m in members for _ in m.splits]
+    _check_splits(splits)
     first = splits[0]
     spec = OptimizerSpec.parse("jax", search.optimizer, search.optimizer_args)  # once
     enable_compilation_cache()
@@ -150,7 +194,7 @@ def run_with_artifacts(
     scope = jax.enable_x64(True) if x64 else contextlib.nullcontext()
     started = time.perf_counter()
     with scope:
-        data = _run(family, splits, search, seeds, progress, spec)
+        data = _run(families, splits, search, seeds, progress, spec)
     wall = time.perf_counter() - started
 
     n_train = first.n_train
@@ -158,26 +202,43 @@ def run_with_artifacts(
     steps = search.log.steps(total)
     probe_dims = data.pop("__probe_dims__")
     snapshots = data.pop("__snapshots__")
-    status = data.pop("__status__")
-    reasons = data.pop("__reasons__")
-    variables = {name: (("seed", "step") + tuple(probe_dims.get(name, ())), values)
-                 for name, values in data.items()}
-    decay = spec.decay
-    attrs = record.attributes(
-        family=family, split=first, engine="jax", backend=family.backend,
-        config=config or record.default_config(family, first, search, seeds),
-        objective_formula=family.objective_formula, objective_note=family.objective_note,
-        precision="float64" if x64 else "float32", total_steps=total,
-        packages=["jax", "optax"], wall_time_s=wall, optimizer_decay=decay)
-    ds = record.assemble(variables, seeds=seeds, steps=steps,
-                         epochs=search.epoch_of(steps, n_train), status=status,
-                         reasons=reasons, attrs=attrs)
-    artifacts = posterior_snapshots(family, snapshots, seeds, search.snapshot_draws)
-    return ds, artifacts
+    alive = data.pop("__alive__")
+    diverged_at = data.pop("__diverged_at__")
+    results = []
+    start = 0
+    for member in members:
+        part = slice(start, start + len(member.splits))
+        start = part.stop
+        member_seeds = list(member.seeds)
+        variables = {name: (("seed", "step") + tuple(probe_dims.get(name, ())), values[part])
+                     for name, values in data.items()}
+        status = ["ok" if a else "diverged" for a in alive[part]]
+        reasons = {str(seed): f"non-finite objective or parameters at step {int(at)}"
+                   for seed, a, at in zip(member_seeds, alive[part], diverged_at[part],
+                                          strict=True) if not a}
+        attrs = record.attributes(
+            family=member.family, split=member.splits[0], engine="jax",
+            backend=member.family.backend,
+            config=member.config or record.default_config(member.family, member.splits[0],
+                                                          search, member_seeds),
+            objective_formula=member.family.objective_formula,
+            objective_note=member.family.objective_note,
+            precision="float64" if x64 else "float32", total_steps=total,
+            packages=["jax", "optax"], wall_time_s=wall, optimizer_decay=spec.decay,
+            trained_with_runs=len(members))
+        ds = record.assemble(variables, seeds=member_seeds, steps=steps,
+                             epochs=search.epoch_of(steps, n_train), status=status,
+                             reasons=reasons, attrs=attrs)
+        own = {step: jax.tree_util.tree_map(lambda leaf, p=part: leaf[p], params)
+               for step, params in snapshots.items()}
+        artifacts = posterior_snapshots(member.family, own, member_seeds,
+                                        search.snapshot_draws)
+        results.append((ds, artifacts))
+    return results
 
 
 def _run(
-    family: Family,
+    families: Sequence[Family],
     splits: Sequence[Split],
     search: SearchConfig,
     seeds: Sequence[int],
@@ -189,13 +250,16 @@ def _run(
     train, val = _batches(splits, dtype)
     keys = jnp.stack([jax.random.PRNGKey(int(s)) for s in seeds])
     init_keys, batch_keys = jax.vmap(lambda k: jax.random.split(k))(keys).transpose(1, 0, 2)
-    params = _stack([family.init(k, s) for k, s in zip(init_keys, splits, strict=True)])
+    family = families[0]  # all share one program; each initialises its own parameters
+    params = _stack([f.init(k, s) for f, k, s in zip(families, init_keys, splits,
+                                                      strict=True)])
     params = jax.tree_util.tree_map(
         lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, params
     )
     one_seed = jax.tree_util.tree_map(lambda leaf: leaf[0], params)
-    optimizer = spec.optax(family.frozen(one_seed))
-    opt_state = jax.vmap(optimizer.init)(params)
+    compiled = shared_program(family, spec, family.frozen(one_seed),
+                              search.batch(first.n_train), first.kind, first.accuracy)
+    opt_state = jax.vmap(compiled.optimizer.init)(params)
     n_seeds = len(seeds)
     state = (
         params,
@@ -205,62 +269,78 @@ def _run(
         jnp.zeros(n_seeds, dtype=jnp.int32),
         jnp.zeros((n_seeds, 2), dtype=jnp.float32),  # minibatch accuracies since the last log
     )
-    compiled = Compiled(family, optimizer, search.batch(first.n_train), first.kind,
-                         first.accuracy)
     total = search.total_steps(first.n_train)
     steps = search.log.steps(total)
-    logged = set(steps.tolist())
-    snapshot_steps = set(search.snapshot_steps(first.n_train).tolist())
+    logged = np.zeros(total + 1, dtype=bool)
+    logged[steps] = True
+    snapshot_steps = search.snapshot_steps(first.n_train)
     snapshots: dict[int, Any] = {}
+    if 0 in snapshot_steps:
+        snapshots[0] = jax.device_get(state[0])
     records: list[dict[str, np.ndarray]] = []
-    done = 0
-    for target in np.union1d(steps, sorted(snapshot_steps)).astype(np.int64):
-        if target > done:
-            state = compiled.advance(state, train, batch_keys, int(target - done))
-            if progress is not None:
-                progress(int(target - done))
-            done = int(target)
-        if done in snapshot_steps:
-            snapshots[done] = jax.device_get(state[0])
-        if done not in logged:
-            continue
-        log_keys = jax.vmap(lambda k, d=done: jax.random.fold_in(jax.random.fold_in(k, 0xACC), d))(
-            batch_keys)
-        measured = dict(jax.device_get(compiled.measure(state[0], train, val, log_keys)))
-        if compiled.counts_batch_accuracy and first.kind == "classification":
-            counted = np.asarray(jax.device_get(state[5]), dtype=np.float64)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                measured["train_batch_accuracy"] = counted[:, 0] / counted[:, 1]
-            state = (*state[:5], jnp.zeros_like(state[5]))
-        alive = np.asarray(jax.device_get(state[2]))
-        measured_ok = np.isfinite(np.asarray(measured["objective"]))
-        record = {}
-        for name, value in measured.items():
-            value = np.asarray(value, dtype=np.float64)
-            mask = (alive & measured_ok).reshape((-1,) + (1,) * (value.ndim - 1))
-            record[name] = np.where(mask, value, np.nan)
-        records.append(record)
-        if not measured_ok.all():
-            # a non-finite objective at a logged step also ends that seed's search
-            state = (state[0], state[1], state[2] & jnp.asarray(measured_ok), *state[3:])
-            state = _mark_diverged(state, measured_ok, done)
+    length = min(total + 1, SEGMENT)
+    for start, stop in segments(total, snapshot_steps, length):
+        active = np.zeros(length, dtype=bool)
+        log = np.zeros(length, dtype=bool)
+        active[:stop - start] = np.arange(start, stop) < total
+        log[:stop - start] = logged[start:stop]
+        state, measured = compiled.segment(state, train, val, batch_keys,
+                                           jnp.asarray(active), jnp.asarray(log))
+        rows = np.flatnonzero(log)
+        if rows.size:
+            records.append(_records(jax.device_get(measured), rows,
+                                    compiled.counts_batch_accuracy
+                                    and first.kind == "classification"))
+        if progress is not None and active.any():
+            progress(int(active.sum()))
+        if stop in snapshot_steps:
+            snapshots[int(stop)] = jax.device_get(state[0])
     out: dict[str, Any] = {
-        name: np.stack([r[name] for r in records], axis=1) for name in records[0]
+        name: np.concatenate([r[name] for r in records], axis=1) for name in records[0]
     }
-    alive = np.asarray(jax.device_get(state[2]))
-    diverged_at = np.asarray(jax.device_get(state[3]))
-    out["__status__"] = ["ok" if a else "diverged" for a in alive]
-    out["__reasons__"] = {
-        str(seed): f"non-finite objective or parameters at step {int(at)}"
-        for seed, a, at in zip(seeds, alive, diverged_at, strict=True)
-        if not a
-    }
+    out["__alive__"] = np.asarray(jax.device_get(state[2]))
+    out["__diverged_at__"] = np.asarray(jax.device_get(state[3]))
     out["__probe_dims__"] = dict(compiled.probe_dims)
     out["__snapshots__"] = snapshots
     return out
 
 
-def _mark_diverged(state: tuple, measured_ok: np.ndarray, step: int) -> tuple:
-    params, opt_state, alive, diverged_at, t, counted = state
-    newly = jnp.asarray(~measured_ok) & (diverged_at < 0)
-    return params, opt_state, alive, jnp.where(newly, step, diverged_at), t, counted
+def segments(total: int, snapshot_steps: Sequence[int] | np.ndarray,
+             length: int) -> list[tuple[int, int]]:
+    """The iterations ``[start, stop)`` of each segment of a search of ``total`` steps.
+
+    Iteration ``i`` measures at step ``i`` (when logged) and then takes step ``i + 1``;
+    the last iteration, ``total``, only measures. A segment holds at most ``length``
+    iterations and ends at every snapshot step, so that the parameters after it are
+    those of the snapshot.
+
+    Examples
+    --------
+    >>> segments(10, [], 4)
+    [(0, 4), (4, 8), (8, 11)]
+    >>> segments(10, [0, 5, 10], 8)
+    [(0, 5), (5, 8), (8, 10), (10, 11)]
+    """
+    cuts = set(range(0, total + 1, length)) | {total + 1}
+    cuts |= {int(s) for s in snapshot_steps if 0 < s <= total}
+    edges = sorted(cuts)
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _records(measured: dict[str, Any], rows: np.ndarray,
+             batch_accuracy: bool) -> dict[str, np.ndarray]:
+    """The logged rows of one segment's measurements, masked where a seed had stopped."""
+    alive = np.asarray(measured.pop("__alive__"))[:, rows]
+    counted = np.asarray(measured.pop("__counted__"), dtype=np.float64)[:, rows]
+    if batch_accuracy:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            measured["train_batch_accuracy"] = counted[..., 0] / counted[..., 1]
+    ok = alive & np.isfinite(np.asarray(measured["objective"])[:, rows])
+    out = {}
+    for name, value in measured.items():
+        value = np.asarray(value, dtype=np.float64)
+        if name != "train_batch_accuracy":
+            value = value[:, rows]
+        mask = ok.reshape(ok.shape + (1,) * (value.ndim - 2))
+        out[name] = np.where(mask, value, np.nan)
+    return out

@@ -1,13 +1,16 @@
-"""The compiled program of the JAX engine: one training step, scans of steps compiled once
-per power-of-two length, and the measurement at a logged step, all over the seed axis.
+"""The compiled program of the JAX engine: a segment of training steps with the
+measurements taken inside it, over the seed axis.
 
-Between two logging points the training is one compiled ``lax.scan``; segment lengths are
-split into powers of two so that any logging schedule compiles at most ``log2(steps)``
-scans. A seed whose objective or parameters become non-finite is frozen where it was.
+A run is a sequence of segments of one length, each one ``lax.scan`` whose iterations
+measure (where the logging schedule, given as data, says so) and then step. One program
+is compiled per run whatever the schedule, and a logged step costs no host round trip:
+the measurements come back as one array per segment. A seed whose objective or
+parameters become non-finite is frozen where it was.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -17,6 +20,7 @@ import jax.numpy as jnp
 import optax
 
 from bayesgrok.search.contract import Batch, Family
+from bayesgrok.search.optimizer_spec import OptimizerSpec
 
 
 def select_batch(train: Batch, key: jax.Array, t: jax.Array, batch: int) -> Batch:
@@ -38,8 +42,10 @@ def all_finite(tree: Any) -> jax.Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
-def over_seeds(family: Family, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` mapped over the leading (seed) axis of all its arguments.
+def over_seeds(family: Family, fn: Callable[..., Any],
+               in_axes: int | None | tuple[int | None, ...] = 0) -> Callable[..., Any]:
+    """``fn`` mapped over the leading (seed) axis of its arguments (those whose ``in_axes``
+    entry is 0; an entry ``None`` passes that argument to every seed unchanged).
 
     ``jax.vmap`` (all seeds in one batched computation) unless the family sets
     ``vectorize_seeds = False``; then ``jax.lax.map``: the seeds run one after another inside
@@ -55,18 +61,66 @@ def over_seeds(family: Family, fn: Callable[..., Any]) -> Callable[..., Any]:
     ...     vectorize_seeds = False
     >>> over_seeds(Family(), lambda a, b: a @ b)(jnp.ones((3, 2)), jnp.ones((3, 2))).shape
     (3,)
+    >>> over_seeds(Family(), lambda a, b: a @ b, in_axes=(0, None))(
+    ...     jnp.ones((3, 2)), jnp.ones(2)).shape
+    (3,)
     """
     if family.vectorize_seeds:
-        return jax.vmap(fn)
+        return jax.vmap(fn, in_axes=in_axes)
 
     def mapped(*args: Any) -> Any:
-        return jax.lax.map(lambda a: fn(*a), args)
+        axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+        batched = tuple(a for a, axis in zip(args, axes, strict=True) if axis == 0)
+
+        def one(members: tuple) -> Any:
+            it = iter(members)
+            return fn(*(next(it) if axis == 0 else a
+                        for a, axis in zip(args, axes, strict=True)))
+
+        return jax.lax.map(one, batched)
 
     return mapped
 
 
+_SHARED: OrderedDict[tuple, Compiled] = OrderedDict()
+SHARED_PROGRAMS = 8
+"""How many compiled programs a process keeps for later runs (least recently used go)."""
+
+
+def shared_program(family: Family, spec: OptimizerSpec, frozen: Any, batch: int, kind: str,
+                   accuracy: str | None) -> Compiled:
+    """The compiled program for a run, shared with every earlier run of this process whose
+    program is the same: same :meth:`~bayesgrok.search.contract.JaxFamily.program_key`,
+    optimizer, frozen parameters, batch size, task kind and precision. Runs differing
+    only in starting values (A5's three starts, A6's ``sigma_init`` values) or seeds are
+    traced and compiled once.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.linear import LinearRegression
+    >>> spec = OptimizerSpec.parse("jax", "sgd", {"learning_rate": 0.1})
+    >>> a = shared_program(LinearRegression(initial_weights=[1.0]), spec, False, 8,
+    ...                    "regression", None)
+    >>> b = shared_program(LinearRegression(initial_weights=[2.0]), spec, False, 8,
+    ...                    "regression", None)
+    >>> a is b, a is shared_program(LinearRegression(noise_variance=0.1), spec, False, 8,
+    ...                             "regression", None)
+    (True, False)
+    """
+    key = (family.program_key(), repr(spec), repr(frozen), batch, kind, accuracy,
+           bool(jax.config.read("jax_enable_x64")))
+    if key in _SHARED:
+        _SHARED.move_to_end(key)
+        return _SHARED[key]
+    program = Compiled(family, spec.optax(frozen), batch, kind, accuracy)
+    _SHARED[key] = program
+    while len(_SHARED) > SHARED_PROGRAMS:
+        _SHARED.popitem(last=False)
+    return program
+
+
 class Compiled:
-    """The compiled pieces of one run: a step scan per segment length and a measurement."""
+    """The compiled program of one run: a segment of steps with the measurements inside."""
 
     def __init__(self, family: Family, optimizer: optax.GradientTransformation, batch: int,
                  kind: str, accuracy: str | None) -> None:
@@ -76,10 +130,9 @@ class Compiled:
         self.kind = kind
         self.accuracy = accuracy
         self.probe_dims: dict[str, tuple[str, ...]] = {}
-        self._scans: dict[int, Callable[..., Any]] = {}
+        self._segment: Callable[..., Any] | None = None
         # families that count accuracy per minibatch as the published code does
         self.counts_batch_accuracy = family.counts_batch_accuracy
-        self.measure = jax.jit(over_seeds(family, self._measure_one))
 
     def _step(self, train: Batch, key: jax.Array, state: tuple, _: Any) -> tuple[tuple, None]:
         params, opt_state, alive, diverged_at, t, counted = state
@@ -107,23 +160,52 @@ class Compiled:
         diverged_at = jnp.where(alive & ~ok, t, diverged_at)
         return (params, opt_state, ok, diverged_at, t + 1, counted), None
 
-    def advance(self, state: tuple, train: Batch, keys: jax.Array, n: int) -> tuple:
-        """Advance every seed ``n`` steps, in power-of-two scans compiled once each."""
-        for bit in range(max(n, 1).bit_length()):
-            length = 1 << bit
-            if n & length:
-                if length not in self._scans:
-                    self._scans[length] = jax.jit(over_seeds(self.family,
-                                                             self._scan_fn(length)))
-                state = self._scans[length](state, train, keys)
-        return state
+    def segment(self, state: tuple, train: Batch, val: Batch, keys: jax.Array,
+                active: jax.Array, logged: jax.Array) -> tuple[tuple, dict[str, jax.Array]]:
+        """Run one segment of the search for every seed, measuring inside the program.
 
-    def _scan_fn(self, length: int) -> Callable[..., Any]:
-        def scan(state: tuple, train: Batch, key: jax.Array) -> tuple:
-            step = lambda s, x: self._step(train, key, s, x)  # noqa: E731
-            return jax.lax.scan(step, state, None, length=length)[0]
+        Iteration ``i`` of the segment first measures the current parameters when
+        ``logged[i]`` (and then resets the minibatch-accuracy count and freezes a seed whose
+        objective is not finite), then takes one optimizer step when ``active[i]``. The
+        schedule is data: every segment of a run has the same length and runs one compiled
+        program, whatever the logging schedule. Returns the new state and, per measured
+        quantity, one row per iteration (zeros where nothing was measured) with the seed
+        axis first; ``__alive__`` says which seeds were still searching when measured and
+        ``__counted__`` holds the minibatch hits and counts since the previous log.
+        """
+        if self._segment is None:
+            self._segment = jax.jit(over_seeds(self.family, self._segment_one,
+                                               in_axes=(0, 0, 0, 0, None, None)))
+        return self._segment(state, train, val, keys, active, logged)
 
-        return scan
+    def _log_one(self, state: tuple, train: Batch, val: Batch,
+                 key: jax.Array) -> tuple[tuple, dict[str, jax.Array]]:
+        params, opt_state, alive, diverged_at, t, counted = state
+        measured = self._measure_one(params, train, val,
+                                     jax.random.fold_in(jax.random.fold_in(key, 0xACC), t))
+        measured["__alive__"] = alive
+        measured["__counted__"] = counted
+        ok = jnp.isfinite(measured["objective"])
+        # a non-finite objective at a logged step also ends that seed's search
+        diverged_at = jnp.where(~ok & (diverged_at < 0), t, diverged_at)
+        if self.counts_batch_accuracy:
+            counted = jnp.zeros_like(counted)
+        return (params, opt_state, alive & ok, diverged_at, t, counted), measured
+
+    def _segment_one(self, state: tuple, train: Batch, val: Batch, key: jax.Array,
+                     active: jax.Array, logged: jax.Array) -> tuple[tuple, dict]:
+        shapes = jax.eval_shape(lambda s: self._log_one(s, train, val, key)[1], state)
+        nothing = {name: jnp.zeros(v.shape, v.dtype) for name, v in shapes.items()}
+
+        def iteration(s: tuple, flags: tuple[jax.Array, jax.Array]) -> tuple[tuple, dict]:
+            act, log = flags
+            s, measured = jax.lax.cond(log, lambda s: self._log_one(s, train, val, key),
+                                       lambda s: (s, nothing), s)
+            s = jax.lax.cond(act, lambda s: self._step(train, key, s, None)[0],
+                             lambda s: s, s)
+            return s, measured
+
+        return jax.lax.scan(iteration, state, (active, logged))
 
     def _batched_accuracy(self, params: Any, data: Batch, key: jax.Array) -> jax.Array:
         """Mean over shuffled minibatches of one-draw accuracies (the published count)."""

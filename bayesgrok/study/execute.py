@@ -10,7 +10,8 @@ from typing import Any, Protocol
 
 import xarray as xr
 
-from bayesgrok.search.engines import engine_for
+from bayesgrok.search.engines import Member, engine_entry, engine_for
+from bayesgrok.study.groups import group_label
 from bayesgrok.study.resolve import RunSpec, Study
 
 
@@ -85,3 +86,30 @@ def execute_with_artifacts(
     return ds, artifacts
 
 
+
+
+def execute_group(runs: list[RunSpec] | tuple[RunSpec, ...],
+                  reporter: Reporter | None = None) -> list[tuple[xr.Dataset, dict[str, Any]]]:
+    """Run :class:`RunSpec` s that share one compiled program together (one group of
+    :func:`~bayesgrok.study.groups.group_runs`) with their engine's group runner; return
+    each run's trajectory and artifacts.
+
+    Examples
+    --------
+    >>> from bayesgrok.study.resolve import load_study
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> runs = 2 * load_study(tiny_study()).runs
+    >>> [ds.attrs["trained_with_runs"] for ds, _ in execute_group(runs)]
+    [2, 2]
+    """
+    reporter = reporter or SilentReporter()
+    families = [run.build_family() for run in runs]
+    members = [Member(family, run.splits(), run.seeds, run.config)
+               for family, run in zip(families, runs, strict=True)]
+    first = runs[0]
+    reporter.start_run(group_label(runs), first.search.total_steps(members[0].splits[0].n_train))
+    entry = engine_entry(families[0], first.search.method)
+    results = entry.load_group()(members, first.search, progress=reporter.advance)
+    for run, (ds, _) in zip(runs, results, strict=True):
+        ds.attrs["run_id"] = run.run_id
+    return results

@@ -30,7 +30,8 @@ from typing import Any, Protocol
 
 from bayesgrok import trajectory
 from bayesgrok.study import store
-from bayesgrok.study.execute import execute_with_artifacts
+from bayesgrok.study.execute import execute_group, execute_with_artifacts
+from bayesgrok.study.groups import group_runs
 from bayesgrok.study.resolve import RunSpec
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "LocalExecutor",
     "RunOutcome",
     "compute_and_store",
+    "compute_and_store_group",
     "failed_record_path",
 ]
 
@@ -100,12 +102,47 @@ def compute_and_store(run: RunSpec, out: str | Path, reporter: Any = None) -> Ru
     try:
         ds, artifacts = execute_with_artifacts(run, reporter)
     except Exception as exc:  # a failing run must not take the study down
-        text = traceback.format_exc()
-        line = f"{type(exc).__name__}: {exc}"
-        store.write_json(failed_record_path(out, run.run_id),
-                         {"run_id": run.run_id, "error": line, "traceback": text,
-                          "config": run.config})
-        return RunOutcome(run.run_id, False, line, text)
+        return _record_failure(run, out, exc)
+    return _store(run, out, ds, artifacts)
+
+
+def compute_and_store_group(runs: Sequence[RunSpec], out: str | Path,
+                            reporter: Any = None) -> list[RunOutcome]:
+    """Compute runs that share one compiled program together (see
+    :mod:`bayesgrok.study.groups`) and write each one's files as :func:`compute_and_store`
+    does; never raises for a failing run. When the group raises, each run is computed
+    again alone, so that only a failing run is recorded as failed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.resolve import load_study
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> run = load_study(tiny_study()).runs[0]
+    >>> [o.ok for o in compute_and_store_group([run], Path(tempfile.mkdtemp()))]
+    [True]
+    """
+    out = Path(out)
+    if len(runs) == 1:
+        return [compute_and_store(runs[0], out, reporter)]
+    try:
+        results = execute_group(runs, reporter)
+    except Exception:  # find the failing run: each alone, each recorded
+        return [compute_and_store(run, out, reporter) for run in runs]
+    return [_store(run, out, ds, artifacts)
+            for run, (ds, artifacts) in zip(runs, results, strict=True)]
+
+
+def _record_failure(run: RunSpec, out: Path, exc: BaseException) -> RunOutcome:
+    text = traceback.format_exc()
+    line = f"{type(exc).__name__}: {exc}"
+    store.write_json(failed_record_path(out, run.run_id),
+                     {"run_id": run.run_id, "error": line, "traceback": text,
+                      "config": run.config})
+    return RunOutcome(run.run_id, False, line, text)
+
+
+def _store(run: RunSpec, out: Path, ds: Any, artifacts: dict[str, Any]) -> RunOutcome:
     for name, tree in artifacts.items():  # beside the run, before it: the run file
         store.write_datatree(tree, store.artifact_path(out, run.run_id, name))
     trajectory.write(ds, store.run_path(out, run.run_id))  # marks the run complete
@@ -125,8 +162,10 @@ class Executor(Protocol):
         """Raise :class:`ExecutorUnavailable` when no run could be computed."""
         ...
 
-    def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any) -> Iterator[RunOutcome]:
-        """Compute ``runs`` (writing under ``out``); yield one outcome per run."""
+    def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any,
+            group: bool = True) -> Iterator[RunOutcome]:
+        """Compute ``runs`` (writing under ``out``; runs sharing a program together unless
+        ``group`` is false); yield one outcome per run."""
         ...
 
 
@@ -146,12 +185,14 @@ class LocalExecutor:
     def check(self) -> None:
         """Nothing to check: this process computes the runs."""
 
-    def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any) -> Iterator[RunOutcome]:
-        """Compute each run in turn; yield its outcome."""
-        for run in runs:
-            outcome = compute_and_store(run, out, reporter)
-            reporter.end_run(run, outcome.outcome if outcome.ok else "failed")
-            yield outcome
+    def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any,
+            group: bool = True) -> Iterator[RunOutcome]:
+        """Compute each group of runs in turn; yield each run's outcome."""
+        for runs_together in group_runs(runs, group):
+            outcomes = compute_and_store_group(runs_together, out, reporter)
+            for run, outcome in zip(runs_together, outcomes, strict=True):
+                reporter.end_run(run, outcome.outcome if outcome.ok else "failed")
+                yield outcome
 
 
 class DaskExecutor:
@@ -240,8 +281,9 @@ class DaskExecutor:
                                    silence_logs=40)
         return Client(cluster, set_as_default=False), cluster
 
-    def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any) -> Iterator[RunOutcome]:
-        """Submit every run; yield outcomes as tasks finish (in completion order)."""
+    def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any,
+            group: bool = True) -> Iterator[RunOutcome]:
+        """Submit every group of runs as one task; yield outcomes as tasks finish."""
         from distributed import as_completed
 
         if not runs:
@@ -253,23 +295,26 @@ class DaskExecutor:
             if console is not None:
                 console.print(f"dask dashboard: {self.dashboard_link}")
             by_key = {}
-            for run in runs:
-                future = client.submit(compute_and_store, run, str(out), key=f"run-{run.run_id}",
-                                       pure=False)
-                by_key[future.key] = (future, run)
+            for runs_together in group_runs(runs, group):
+                future = client.submit(compute_and_store_group, runs_together, str(out),
+                                       key=f"run-{runs_together[0].run_id}", pure=False)
+                by_key[future.key] = (future, runs_together)
             for future in as_completed([f for f, _ in by_key.values()], loop=client.loop):
-                run = by_key[future.key][1]
+                runs_together = by_key[future.key][1]
                 try:
-                    outcome = future.result()
+                    outcomes = future.result()
                 except Exception as exc:  # the task itself was lost (KilledWorker, ...)
                     text = "".join(traceback.format_exception(exc))
                     line = f"{type(exc).__name__}: {exc}"
-                    store.write_json(failed_record_path(out, run.run_id),
-                                     {"run_id": run.run_id, "error": line, "traceback": text,
-                                      "config": run.config})
-                    outcome = RunOutcome(run.run_id, False, line, text)
-                reporter.end_run(run, outcome.outcome if outcome.ok else "failed")
-                yield outcome
+                    outcomes = []
+                    for run in runs_together:
+                        store.write_json(failed_record_path(out, run.run_id),
+                                         {"run_id": run.run_id, "error": line,
+                                          "traceback": text, "config": run.config})
+                        outcomes.append(RunOutcome(run.run_id, False, line, text))
+                for run, outcome in zip(runs_together, outcomes, strict=True):
+                    reporter.end_run(run, outcome.outcome if outcome.ok else "failed")
+                    yield outcome
         finally:
             client.close()
             if cluster is not None:

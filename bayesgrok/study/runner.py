@@ -166,7 +166,7 @@ def _run_locked(study: Study, path: str | Path, out: Path, result: StudyResult,
     reporter.start_study(study, len(todo))
     by_id = {run.run_id: run for run in todo}
     tracebacks: dict[str, str] = {}
-    for outcome in executor.map(todo, out, reporter):
+    for outcome in executor.map(todo, out, reporter, group=study.spec.execution.group):
         run = by_id[outcome.run_id]
         ds = None
         if outcome.ok:

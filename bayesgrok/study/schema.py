@@ -39,7 +39,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.nuts_engine import NUTSConfig
@@ -88,6 +88,22 @@ __all__ = [
 ]
 
 
+class ExecutionSpec(BaseModel):
+    """``[execution]``: how the runs are computed (never what they compute: run ids and
+    results do not depend on it).
+
+    Examples
+    --------
+    >>> ExecutionSpec().group, ExecutionSpec(group=False).group
+    (True, False)
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: StrictBool = True
+    """Train runs that share one compiled program together (see :mod:`bayesgrok.study.groups`)."""
+
+
 class StudySpec(BaseModel):
     """A whole study file."""
 
@@ -106,6 +122,7 @@ class StudySpec(BaseModel):
     robustness: RobustnessSpec | None = None
     regions: RegionsSpec = Field(default_factory=RegionsSpec)
     hypothesis: HypothesisSpec = Field(default_factory=HypothesisSpec)
+    execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
 
     @model_validator(mode="before")
     @classmethod

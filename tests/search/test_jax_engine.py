@@ -104,7 +104,50 @@ def test_logging_schedule_does_not_change_the_training():
     fine = _linear([0], epochs=64, every=1)
     coarse = _linear([0], epochs=64, every=21)
     common = coarse["step"].values
-    np.testing.assert_allclose(fine["error"].sel(step=common), coarse["error"], rtol=1e-6)
+    for var in ("error", "complexity", "val_error", "weights"):  # bit for bit
+        np.testing.assert_array_equal(fine[var].sel(step=common), coarse[var])
+
+
+def test_any_logging_schedule_compiles_one_program(monkeypatch):
+    made = []
+    init = jax_program.Compiled.__init__
+
+    def remember(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(jax_program.Compiled, "__init__", remember)
+    monkeypatch.setattr(jax_program, "_SHARED", jax_program.OrderedDict())
+    splits = [make_task("linear_sign", seed=0)]
+    cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 1e-3}, steps=300,
+                       log={"at": [1, 2, 5, 13, 34, 89, 233]}, snapshots=[7, 100])
+    ds = jax_engine.run(LinearRegression(), splits, cfg)
+    assert ds["step"].values.tolist() == [0, 1, 2, 5, 13, 34, 89, 233, 300]
+    assert made[0]._segment._cache_size() == 1
+
+
+def test_runs_differing_in_starting_values_share_one_program(monkeypatch):
+    monkeypatch.setattr(jax_program, "_SHARED", jax_program.OrderedDict())
+    splits = [make_task("linear_sign", seed=0)]
+    cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 1e-3}, steps=50,
+                       log={"every": 10})
+    first = jax_engine.run(LinearRegression(initial_weights=[1.0, 0, 0, 0]), splits, cfg)
+    shared = jax_engine.run(LinearRegression(initial_weights=[0.0, 1, 1, 1]), splits, cfg)
+    assert len(jax_program._SHARED) == 1
+    monkeypatch.setattr(jax_program, "_SHARED", jax_program.OrderedDict())
+    alone = jax_engine.run(LinearRegression(initial_weights=[0.0, 1, 1, 1]), splits, cfg)
+    np.testing.assert_array_equal(shared["weights"].values, alone["weights"].values)
+    assert not np.array_equal(first["weights"].values, shared["weights"].values)
+    jax_engine.run(LinearRegression(noise_variance=0.01), splits, cfg)  # a new program
+    assert len(jax_program._SHARED) == 2
+
+
+def test_segment_length_does_not_change_the_results(monkeypatch):
+    long = _linear([0, 1], epochs=40, every=3)
+    monkeypatch.setattr(jax_engine, "SEGMENT", 7)  # segments end between logged steps
+    short = _linear([0, 1], epochs=40, every=3)
+    for var in long.data_vars:
+        np.testing.assert_array_equal(long[var].values, short[var].values)
 
 
 def test_complexity_weight_zero_gives_error_objective():
