@@ -27,6 +27,22 @@ err = Console(stderr=True)
 out = Console()
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"bayesgrok {version('bayesgrok')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """bayesgrok: grokking across model families, one complexity-plus-error search."""
+
+
 def _fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
@@ -34,7 +50,8 @@ def _fail(message: str) -> None:
 
 @app.command()
 def run(
-    study: Annotated[Path, typer.Argument(help="A study or suite file (TOML).")],
+    study: Annotated[Path, typer.Argument(help="A study or suite file (TOML), or the name of "
+                                            "a shipped study ('bayesgrok list').")],
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default results/<study name>).")
     ] = None,
@@ -65,6 +82,9 @@ def run(
     from bayesgrok.study.executors import DaskExecutor, LocalExecutor
     from bayesgrok.study.progress import RichReporter
     from bayesgrok.study.runner import run_study
+    from bayesgrok.study.schema import find_study
+
+    study = find_study(study)
 
     if executor not in ("local", "dask"):
         _fail(f"--executor = {executor!r}: choose 'local' or 'dask'")

@@ -53,8 +53,7 @@ def main() -> None:
     variants: dict[str, tuple[list[str], dict[str, str]]] = {}
 
     def study(out: str) -> list[str]:
-        return [str(BIN), "run", args.study, "--out", str(work / out), "--no-figures",
-                "--force"]
+        return [str(BIN), "run", args.study, "--out", str(work / out), "--no-figures"]
 
     variants["bayesgrok"] = (study("now"), {**env, "PYTHONPATH": str(ROOT)})
     if args.ref:
@@ -69,6 +68,9 @@ def main() -> None:
     try:
         for r in range(args.repeats + 1):
             for name, (command, variant_env) in variants.items():
+                if "--out" in command:  # a fresh folder each time: nothing is reused
+                    at = command.index("--out") + 1
+                    command = [*command[:at], f"{command[at]}{r}", *command[at + 1:]]
                 seconds = timed(command, variant_env)
                 if r:  # the first round fills the compilation cache
                     times[name].append(seconds)

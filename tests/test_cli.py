@@ -82,3 +82,26 @@ def test_console_script_reports_one_line_and_status_2(write_study, minimal_study
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "search.epochs = 'lots'" in proc.stderr
+
+
+def test_version_prints_the_installed_version():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"bayesgrok {version('bayesgrok')}"
+
+
+def test_run_takes_a_study_by_name(tmp_path, monkeypatch):
+    from bayesgrok.study.examples import tiny_study
+    from bayesgrok.study.schema import find_study
+
+    tiny_study(tmp_path / "studies")  # studies/tiny.toml in the current folder
+    monkeypatch.chdir(tmp_path)
+    assert find_study("tiny") == tmp_path / "studies" / "tiny.toml"
+    assert find_study("miller_gp_landscape").name == "miller_gp_landscape.toml"  # shipped
+    result = runner.invoke(app, ["run", "tiny", "--out", str(tmp_path / "out"), "--no-figures"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "study.nc").is_file()
+    missing = runner.invoke(app, ["run", "no_such_study", "--out", str(tmp_path / "x")])
+    assert missing.exit_code == 2

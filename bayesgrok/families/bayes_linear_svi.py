@@ -74,7 +74,7 @@ class BayesLinearSVI(MeanFieldSVI):
     """
 
     name = "bayes_linear"
-    initial_values = ("sigma_init", "init_std", "init_means", "initial_means")
+    initial_values = ("sigma_init", "init_std", "initial_means")
 
     def __init__(
         self,

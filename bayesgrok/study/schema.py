@@ -82,6 +82,7 @@ __all__ = [
     "load_card",
     "load_toml",
     "models_dirs",
+    "find_study",
     "parse_study",
     "pydantic_error",
     "studies_dir",
@@ -318,6 +319,29 @@ def models_dirs(study_path: str | os.PathLike[str] | None = None) -> list[Path]:
 def studies_dir() -> Path:
     """The ``studies/`` folder of the bayesgrok source tree."""
     return Path(__file__).resolve().parents[2] / "studies"
+
+
+def find_study(name: str | os.PathLike[str]) -> Path:
+    """The study file ``name`` names: a path when one exists there, else a shipped study by
+    its name (``quickstart``, ``miller_gp_landscape``: the stem of a file in ``studies/``
+    of the current folder, then in the shipped ones). An unknown name is returned as it
+    is, for the caller's "file not found".
+
+    Examples
+    --------
+    >>> find_study("quickstart").name
+    'quickstart.toml'
+    >>> find_study("no/such/study.toml").as_posix()
+    'no/such/study.toml'
+    """
+    path = Path(name)
+    if path.exists() or path.suffix or len(path.parts) != 1:
+        return path
+    for folder in (Path.cwd() / "studies", studies_dir()):
+        candidate = folder / f"{path.name}.toml"
+        if candidate.is_file():
+            return candidate
+    return path
 
 
 def find_card(name: str, study_path: str | os.PathLike[str], key: str = "model.card") -> Path:
