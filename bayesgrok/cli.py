@@ -6,16 +6,16 @@ with status 2 and writes nothing.
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from bayesgrok.console_tables import print_hypothesis, print_summary
 
 app = typer.Typer(
     help="bayesgrok: grokking across model families, one complexity-plus-error search.",
@@ -125,7 +125,7 @@ def run(
     if result.report is not None:
         err.print(f"report: {result.report} (and its Markdown twin)")
     if result.dataset is not None:
-        _print_summary(result.out)
+        print_summary(out, _load(result.out), str(result.out))
     if result.failed:
         total = len(result.computed) + len(result.reused) + len(result.failed)
         err.print(f"[red]{len(result.failed)} of {total} runs failed[/] (tracebacks in "
@@ -141,7 +141,7 @@ def _report_suite(suite) -> None:  # noqa: ANN001 - a SuiteResult
         err.print(f"{name}: {len(member.computed)} runs computed, {len(member.reused)} reused, "
                   f"{len(member.failed)} failed; results in {member.out}")
     if suite.hypothesis is not None:
-        _print_hypothesis(suite.hypothesis, f"hypothesis over {len(suite.members)} studies")
+        print_hypothesis(out, suite.hypothesis, f"hypothesis over {len(suite.members)} studies")
     if suite.report is not None:
         err.print(f"report: {suite.report} (and its Markdown twin)")
     if suite.failed:
@@ -149,21 +149,6 @@ def _report_suite(suite) -> None:  # noqa: ANN001 - a SuiteResult
         for run_id, why in suite.failed.items():
             err.print(f"[red]failed[/] {run_id}: {why}")
         raise typer.Exit(code=1)
-
-
-def _print_hypothesis(table, title: str) -> None:  # noqa: ANN001 - a pandas DataFrame
-    columns = ["group", "seeds", "grokked", "passed_lehc_fraction", "spearman_rho", "rho_low",
-               "rho_high", "exit_before_onset", "exit_before_onset_p", "median_lag_over_gap",
-               "ablation_lelc_fraction", "verdict", "reason"]
-    view = Table(title=title)
-    for column in columns:
-        view.add_column(column.replace("_", " "), justify="left" if column in (
-            "group", "verdict", "reason") else "right")
-    for row in table.to_dict("records"):
-        view.add_row(*(_fmt(row.get(c, "")) for c in columns))
-    if not out.is_terminal:
-        out.width = max(out.width, 200)
-    out.print(view)
 
 
 @app.command()
@@ -197,7 +182,7 @@ def hypothesis(
     except StudyError as exc:
         _fail(str(exc))
         return
-    _print_hypothesis(table, f"hypothesis over {len(paths)} result(s)")
+    print_hypothesis(out, table, f"hypothesis over {len(paths)} result(s)")
     if out_dir is not None:
         err.print(f"written to {out_dir}")
 
@@ -220,121 +205,12 @@ def _load(result: Path):  # noqa: ANN202 - returns an xarray Dataset
         _fail(str(exc))
 
 
-def _print_summary(result: Path) -> None:
-    from bayesgrok.analysis import summary_table, swept_parameters
-    from bayesgrok.analysis.summary import per_seed_variables
-
-    ds = _load(result)
-    if set(ds["status"].values.ravel().tolist()) <= {"failed"}:
-        return  # every run failed: nothing was measured (the failures are listed next)
-    threshold = float(ds.attrs.get("threshold", 0.95))
-    mse = ds.attrs.get("mse_threshold")
-    table = summary_table(ds, threshold, mse_threshold=None if mse is None else float(mse))
-    swept = swept_parameters(ds)
-    if "sweep_shown" in ds.attrs:  # labels stand for the zipped keys they name
-        swept = [c for c in json.loads(ds.attrs["sweep_shown"]) if c in swept]
-    total = int(ds["step"].max())
-    level = f"MSE below {float(mse):g}" if mse is not None and "train_accuracy" not in ds else (
-        f"accuracy above {threshold:g}")
-    view = Table(title=f"{ds.attrs.get('study', result)}: onsets at {level}, "
-                 f"of {total} steps ('never': not crossed; gap '>n': at least n)")
-    finals = [c for c in ("final_train_accuracy", "final_val_accuracy") if c in table.columns]
-    finals = finals or [c for c in table.columns if c.startswith("final_")]
-    diagnostics = [c for c in per_seed_variables(ds) if c in table.columns]
-    columns = ([] if swept else ["run"]) + [*swept, "seed", "status", "train_onset", "val_onset",
-                                           "gap", *finals, *diagnostics]
-    headers = {"train_onset": "train onset", "val_onset": "val onset",
-               "final_train_accuracy": "train acc", "final_val_accuracy": "val acc",
-               "final_train_mse": "train mse", "final_val_mse": "val mse",
-               "rhat_max": "R-hat (max)", "ess_bulk_min": "bulk ESS (min)",
-               "ess_tail_min": "tail ESS (min)", "divergences": "divergences"}
-    for column in columns:
-        view.add_column(headers.get(column, column), justify="left" if column in (
-            "run", "status") else "right")
-    for row in table.to_dict("records"):
-        cells = []
-        for column in columns:
-            value = row[column]
-            crossed = column.replace("onset", "crossed")
-            if column.endswith("_onset") and not row[crossed]:
-                cells.append("never")
-            elif column == "gap" and not row["train_crossed"]:
-                cells.append("-")
-            elif column == "gap" and not row["val_crossed"]:
-                cells.append(f">{_fmt(value)}")  # a lower bound: validation never crossed
-            elif column == "rhat_max":
-                cells.append(f"{value:.3f}")  # 1.004 is not 1: show what the 1.01 rule reads
-            elif column == "status" and value in _STATUS_STYLE:
-                cells.append(f"[{_STATUS_STYLE[value]}]{value}[/]")
-            else:
-                cells.append(_fmt(value))
-        view.add_row(*cells)
-    if not out.is_terminal:  # piped or captured: do not squeeze the table to 80 columns
-        out.width = max(out.width, 160)
-    out.print(view)
-    _print_problems(ds, table)
-    _print_threading(ds)
-
-
-def _describe_threads(settings: dict) -> str:
-    xla = settings.get("xla_threads")
-    torch_threads = settings.get("torch_threads")
-    parts = [f"XLA {xla if xla is not None else 'default (one per core)'}"]
-    if torch_threads is not None:
-        parts.append(f"torch {torch_threads}")
-    parts.append(f"on {settings.get('cpus', '?')} of {settings.get('cpu_count', '?')} cores")
-    flags = settings.get("xla_flags")
-    return ", ".join(parts) + (f" (XLA_FLAGS={flags!r})" if flags else "")
-
-
-def _print_threading(ds) -> None:  # noqa: ANN001 - a study Dataset
-    """The threads the runs computed with, and any warning about their data."""
-    for name, describe in (("threading", _describe_threads), ("data_provenance", None)):
-        if name not in ds:
-            continue
-        values = sorted({str(v) for v in np.atleast_1d(ds[name].values)})
-        for text in values:
-            settings = json.loads(text) if text else {}
-            if describe is not None and settings:
-                out.print(f"threads: {describe(settings)}", highlight=False)
-            elif describe is None and settings.get("warning"):
-                out.print(f"[bold yellow]data:[/] {settings['warning']}")
-
-
-_STATUS_STYLE = {"failed": "bold red", "diverged": "bold yellow"}
-
-
-def _print_problems(ds, table) -> None:  # noqa: ANN001 - a study Dataset and its summary
-    """Say plainly which runs failed (with their error) and which seeds diverged."""
-    statuses = table["status"].astype(str)
-    diverged = table[statuses == "diverged"]
-    if len(diverged):
-        where = ", ".join(f"{r}/seed {s}" for r, s in zip(diverged["run"], diverged["seed"],
-                                                          strict=True))
-        out.print(f"[bold yellow]{len(diverged)} seed(s) diverged[/] (non-finite objective; "
-                  f"their measurements stop there): {where}")
-    failed_runs = list(dict.fromkeys(table[statuses == "failed"]["run"]))
-    if failed_runs:
-        out.print(f"[bold red]{len(failed_runs)} run(s) failed[/] (no trajectory; computed "
-                  "again by the next 'bayesgrok run'):")
-        for run in failed_runs:
-            text = str(ds["traceback"].sel(run=run).item()) if "traceback" in ds else ""
-            last = (text.strip().splitlines() or ["(no traceback recorded)"])[-1]
-            out.print(f"  [red]{run}[/]: {last}", highlight=False)
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
-
-
 @app.command()
 def show(
     result: Annotated[Path, typer.Argument(help="A results folder or its study.nc.")],
 ) -> None:
     """Show a table of runs and seeds: status, onsets, gap and final accuracies."""
-    _print_summary(result)
+    print_summary(out, _load(result), str(result))
 
 
 @app.command()
