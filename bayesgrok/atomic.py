@@ -4,6 +4,7 @@ finished."""
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -22,11 +23,19 @@ _MODE = 0o666 & ~_umask()
 other users of a cluster, such as Dask workers, could not read)."""
 
 
+class DiskFullError(OSError):
+    """A write failed because the disk (or the user's quota) is full."""
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object], *,
                  suffix: str = ".tmp") -> Path:
     """Call ``write(tmp)`` on a fresh temporary file ``.<name>.<random><suffix>`` beside
     ``path`` (its folder is created), then rename it to ``path``; on any failure the
-    temporary file is removed and the error raised.
+    temporary file is removed and the error raised. A full disk (or quota) raises
+    :class:`DiskFullError`, naming ``path``.
 
     Examples
     --------
@@ -51,7 +60,27 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object], *
         write(tmp)
         os.chmod(tmp, _MODE)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno in _FULL or "No space left" in str(exc):  # h5py hides the errno
+            raise DiskFullError(errno.ENOSPC, f"the disk is full: could not write {path}"
+                                ) from exc
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def netcdf_bytes(dataset: object) -> bytes:
+    """A Dataset or DataTree serialised as netCDF4 (h5netcdf) in memory, so that a file is
+    written by one plain ``write`` (a full disk gives a clean ``OSError``, never an error
+    inside HDF5).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> netcdf_bytes(xr.Dataset({"a": ("x", [1.0])}))[:4]
+    b'\\x89HDF'
+    """
+    return bytes(dataset.to_netcdf(engine="h5netcdf"))  # type: ignore[attr-defined]

@@ -78,10 +78,11 @@ def run(
 ) -> None:
     """Run a study (every missing run, then study.nc, summary.csv, regions, figures and the
     report), or a suite (every member, then the hypothesis test over all of them)."""
+    from bayesgrok.atomic import DiskFullError
     from bayesgrok.study.errors import StudyError
     from bayesgrok.study.executors import DaskExecutor, LocalExecutor
     from bayesgrok.study.progress import RichReporter
-    from bayesgrok.study.runner import run_study
+    from bayesgrok.study.runner import StudyInterrupted, run_study
     from bayesgrok.study.schema import find_study
 
     study = find_study(study)
@@ -113,6 +114,15 @@ def run(
     except StudyError as exc:
         _fail(str(exc))
         return
+    except DiskFullError as exc:
+        err.print(f"[bold red]stopped:[/] {exc.strerror}. The finished runs are kept in "
+                  f"{(out_dir or 'the results folder')}; free some space and run the same "
+                  "command again to go on.", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    except StudyInterrupted as exc:
+        err.print(f"[bold yellow]{exc}[/]; the same command resumes the study (a long run "
+                  "goes on from its last checkpoint)", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=130) from None
     for item in result.removed:
         err.print(f"removed (--force: not of this study) {item}", soft_wrap=True,
                   markup=False, highlight=False)
@@ -124,6 +134,10 @@ def run(
     )
     if result.report is not None:
         err.print(f"report: {result.report} (and its Markdown twin)")
+    if result.stopped:
+        err.print(f"[bold red]stopped:[/] {result.stopped}. The finished runs are kept in "
+                  f"{result.out / 'runs'}; free some space and run the same command again "
+                  "to go on.", highlight=False, soft_wrap=True)
     if result.dataset is not None:
         print_summary(out, _load(result.out), str(result.out))
     if result.failed:

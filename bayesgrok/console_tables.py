@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 
 def print_hypothesis(out: Console, table: pd.DataFrame, title: str) -> None:
-    """Print a hypothesis table (:func:`bayesgrok.analysis.hypothesis.hypothesis_table`) as a rich table.
+    """Print a hypothesis table (:func:`bayesgrok.analysis.hypothesis.hypothesis_table`) as
+    a rich table.
 
     Examples
     --------

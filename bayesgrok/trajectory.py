@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from bayesgrok.atomic import atomic_write
+from bayesgrok.atomic import atomic_write, netcdf_bytes
 
 SCHEMA_VERSION = 1
 STATUSES = ("ok", "diverged", "failed")
@@ -150,7 +150,8 @@ def write(ds: xr.Dataset, path: str | os.PathLike[str], *, study: bool = False) 
     """
     path = Path(path)
     validate(ds, study=study, source=str(path))
-    return atomic_write(path, lambda tmp: _encodable(ds).to_netcdf(tmp, engine="h5netcdf"))
+    data = netcdf_bytes(_encodable(ds))
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def read(path: str | os.PathLike[str], *, study: bool = False) -> xr.Dataset:

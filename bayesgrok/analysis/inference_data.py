@@ -130,11 +130,15 @@ def plot_trajectory_trace(
 
 def save_plot_collection(pc: object, path: str | os.PathLike[str]) -> None:
     """Save an ArviZ (matplotlib backend) plot collection's figure as PNG and close it."""
+    import io
     from pathlib import Path
 
     import matplotlib.pyplot as plt
 
+    from bayesgrok.atomic import atomic_write
+
     fig = pc.viz["figure"].item()  # type: ignore[attr-defined]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import warnings
@@ -13,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from bayesgrok.analysis.summary import swept_parameters
+from bayesgrok.atomic import atomic_write
 
 
 def value_scale(values: object) -> str:
@@ -33,12 +35,13 @@ def value_scale(values: object) -> str:
 
 
 def save(fig: Figure, path: str | os.PathLike[str] | None) -> None:
-    """Write ``fig`` as PNG at ``path`` (creating parent folders) when a path is given."""
+    """Write ``fig`` as PNG at ``path`` (creating parent folders, atomically: an
+    interrupted or failed write leaves no half-written figure) when a path is given."""
     if path is None:
         return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=120)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
 
 
 def run_title(ds: xr.Dataset, run: object) -> str:

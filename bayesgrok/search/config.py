@@ -223,6 +223,11 @@ class SearchConfig(BaseModel):
     metrics_noise
         Noise level of the robustness metrics among a family's ``metrics`` (perturbed
         accuracy, information metrics); ``None``: the family's default (0.1).
+    checkpoint_every
+        Save the search state every this many optimizer steps, so that a killed run
+        resumes where it was (:mod:`~bayesgrok.search.checkpoint`); ``None`` (default):
+        every two minutes of wall time, so only long runs write one; ``0``: never. It
+        changes no result, so it is not part of the recorded configuration.
     threads
         Pin the number of threads XLA's CPU client and torch compute with (see
         :func:`bayesgrok.search.threads.pin_threads`), for results that must not depend on
@@ -253,6 +258,7 @@ class SearchConfig(BaseModel):
     commutativity_penalty: NonNegativeFloat = 0.0
     metrics_noise: NonNegativeFloat | None = None
     threads: PositiveInt | None = None
+    checkpoint_every: Annotated[int, Strict(), Field(ge=0, le=MAX_STEPS)] | None = None
 
     @model_validator(mode="after")
     def _one_length(self) -> SearchConfig:
@@ -302,6 +308,7 @@ class SearchConfig(BaseModel):
             out.pop("commutativity_penalty", None)
         if self.metrics_noise is None:
             out.pop("metrics_noise", None)
+        out.pop("checkpoint_every", None)  # how often state is saved changes no result
         return out
 
     @property

@@ -35,12 +35,16 @@ class Engine:
     group
         ``"module:function"`` of the engine's group runner, which trains several runs of
         one compiled program together (``""``: the engine trains runs only alone).
+    checkpoints
+        Whether its run functions take a ``checkpoint``
+        (:class:`~bayesgrok.search.checkpoint.Checkpoint`) to save and resume from.
     """
 
     run: str
     optimizers: str = ""
     requires: tuple[Callable[[Any], bool], str] | None = None
     group: str = ""
+    checkpoints: bool = False
 
     def load(self) -> Callable[..., Any]:
         """The run function."""
@@ -80,8 +84,10 @@ class Member:
 
 ENGINES: dict[tuple[str, str], Engine] = {
     ("jax", "optimize"): Engine("bayesgrok.search.jax_engine:run_with_artifacts", "jax",
-                                group="bayesgrok.search.jax_engine:run_group"),
-    ("torch", "optimize"): Engine("bayesgrok.search.torch_engine:run_with_artifacts", "torch"),
+                                group="bayesgrok.search.jax_engine:run_group",
+                                checkpoints=True),
+    ("torch", "optimize"): Engine("bayesgrok.search.torch_engine:run_with_artifacts", "torch",
+                                  checkpoints=True),
     ("jax", "nuts"): Engine("bayesgrok.search.nuts_engine:run",
                             requires=(lambda family: family.samplable,
                                       "NumPyro model to sample (samplable)")),

@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 from bayesgrok.search import record
+from bayesgrok.search.checkpoint import Checkpoint
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch, Family
 from bayesgrok.search.engines import Member
@@ -75,6 +76,7 @@ def run(
     seeds: Sequence[int] | None = None,
     config: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> xr.Dataset:
     """Run ``family`` on one split per seed, all seeds at once; return the trajectory.
 
@@ -93,7 +95,7 @@ def run(
     {'seed': 2, 'step': 3, 'feature': 4}
     """
     return run_with_artifacts(family, splits, search, seeds=seeds, config=config,
-                              progress=progress)[0]
+                              progress=progress, checkpoint=checkpoint)[0]
 
 
 def run_with_artifacts(
@@ -104,6 +106,7 @@ def run_with_artifacts(
     seeds: Sequence[int] | None = None,
     config: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> tuple[xr.Dataset, dict[str, xr.DataTree]]:
     """Run ``family`` on one split per seed, all seeds at once; return the trajectory
     and its artifacts: one ArviZ InferenceData ``posterior_step<k>`` per snapshot step when
@@ -124,6 +127,10 @@ def run_with_artifacts(
         The resolved configuration to record in the trajectory's attributes.
     progress
         Called with the number of steps just completed, for progress bars.
+    checkpoint
+        Save the search state there now and then (:class:`~bayesgrok.search.checkpoint.
+        Checkpoint`), and resume from it when it holds this run's state; the trajectory is
+        the one an uninterrupted run gives, bit for bit.
 
     Returns
     -------
@@ -148,11 +155,12 @@ def run_with_artifacts(
     if len(seeds) != len(splits):
         raise ValueError(f"run: {len(seeds)} seeds for {len(splits)} splits")
     return run_group([Member(family, list(splits), seeds, config)], search,
-                     progress=progress)[0]
+                     progress=progress, checkpoint=checkpoint)[0]
 
 
 def run_group(members: Sequence[Member], search: SearchConfig, *,
-              progress: Progress | None = None) -> list[tuple[xr.Dataset, dict[str, Any]]]:
+              progress: Progress | None = None,
+              checkpoint: Checkpoint | None = None) -> list[tuple[xr.Dataset, dict[str, Any]]]:
     """Run several runs of one compiled program together, as one vmapped search over all
     their seeds; return each run's trajectory and artifacts, as :func:`run_with_artifacts`
     would have alone.
@@ -161,7 +169,8 @@ def run_group(members: Sequence[Member], search: SearchConfig, *,
     :meth:`~bayesgrok.search.contract.JaxFamily.program_key` (they may differ in their
     ``initial_values``: starting points, initial scales) and their splits one shape. Each
     member's parameters are initialised by its own family; a seed that diverges is frozen
-    and recorded as diverged in its own run, and the others go on.
+    and recorded as diverged in its own run, and the others go on. ``checkpoint`` saves
+    and resumes the group's search state as in :func:`run_with_artifacts`.
 
     Examples
     --------
@@ -194,7 +203,7 @@ def run_group(members: Sequence[Member], search: SearchConfig, *,
     scope = jax.enable_x64(True) if x64 else contextlib.nullcontext()
     started = time.perf_counter()
     with scope:
-        data = _run(families, splits, search, seeds, progress, spec)
+        data = _run(families, splits, search, seeds, progress, spec, checkpoint)
     wall = time.perf_counter() - started
 
     n_train = first.n_train
@@ -204,6 +213,7 @@ def run_group(members: Sequence[Member], search: SearchConfig, *,
     snapshots = data.pop("__snapshots__")
     alive = data.pop("__alive__")
     diverged_at = data.pop("__diverged_at__")
+    resumed_at = data.pop("__resumed_at__")
     results = []
     start = 0
     for member in members:
@@ -226,6 +236,8 @@ def run_group(members: Sequence[Member], search: SearchConfig, *,
             precision="float64" if x64 else "float32", total_steps=total,
             packages=["jax", "optax"], wall_time_s=wall, optimizer_decay=spec.decay,
             trained_with_runs=len(members))
+        if resumed_at is not None:
+            attrs["resumed_at_step"] = resumed_at
         ds = record.assemble(variables, seeds=member_seeds, steps=steps,
                              epochs=search.epoch_of(steps, n_train), status=status,
                              reasons=reasons, attrs=attrs)
@@ -244,6 +256,7 @@ def _run(
     seeds: Sequence[int],
     progress: Progress | None,
     spec: OptimizerSpec,
+    checkpoint: Checkpoint | None = None,
 ) -> dict[str, Any]:
     first = splits[0]
     dtype = jnp.float64 if jax.config.read("jax_enable_x64") else jnp.float32
@@ -279,7 +292,15 @@ def _run(
         snapshots[0] = jax.device_get(state[0])
     records: list[dict[str, np.ndarray]] = []
     length = min(total + 1, SEGMENT)
+    resumed_at = None
+    if checkpoint is not None and (saved := checkpoint.load_arrays()) is not None:
+        state, records, snapshots, resumed_at = _restore(saved, state, params)
+        checkpoint.resumed(resumed_at)
+        if progress is not None:
+            progress(min(resumed_at, total))
     for start, stop in segments(total, snapshot_steps, length):
+        if resumed_at is not None and start < resumed_at:
+            continue  # done before the checkpoint
         active = np.zeros(length, dtype=bool)
         log = np.zeros(length, dtype=bool)
         active[:stop - start] = np.arange(start, stop) < total
@@ -295,6 +316,8 @@ def _run(
             progress(int(active.sum()))
         if stop in snapshot_steps:
             snapshots[int(stop)] = jax.device_get(state[0])
+        if checkpoint is not None and stop <= total and checkpoint.due(stop):
+            _save(checkpoint, state, records, snapshots, stop)
     out: dict[str, Any] = {
         name: np.concatenate([r[name] for r in records], axis=1) for name in records[0]
     }
@@ -302,7 +325,45 @@ def _run(
     out["__diverged_at__"] = np.asarray(jax.device_get(state[3]))
     out["__probe_dims__"] = dict(compiled.probe_dims)
     out["__snapshots__"] = snapshots
+    out["__resumed_at__"] = resumed_at
     return out
+
+
+def _save(checkpoint: Checkpoint, state: tuple, records: list[dict[str, np.ndarray]],
+          snapshots: dict[int, Any], done: int) -> None:
+    """Save the scan carry, the measurements so far and the snapshots; ``done`` is the
+    first iteration still to run."""
+    arrays = {f"state.{i}": np.asarray(leaf)
+              for i, leaf in enumerate(jax.tree_util.tree_leaves(jax.device_get(state)))}
+    for k, measured in enumerate(records):
+        arrays |= {f"record.{k}.{name}": value for name, value in measured.items()}
+    for step, params in snapshots.items():
+        arrays |= {f"snapshot.{step}.{i}": np.asarray(leaf)
+                   for i, leaf in enumerate(jax.tree_util.tree_leaves(params))}
+    checkpoint.save_arrays(arrays, {"done": int(done), "records": len(records),
+                                    "snapshots": sorted(int(s) for s in snapshots)})
+
+
+def _restore(saved: tuple[dict[str, np.ndarray], dict[str, Any]], state: tuple,
+             params: Any) -> tuple[tuple, list[dict[str, np.ndarray]], dict[int, Any], int]:
+    """The carry, measurements and snapshots of a checkpoint, in the shapes of a fresh
+    ``state`` (its structure and dtypes); and the iteration to resume at."""
+    arrays, meta = saved
+    leaves, treedef = jax.tree_util.tree_flatten(state)
+    restored = [jnp.asarray(arrays[f"state.{i}"], dtype=leaf.dtype)
+                for i, leaf in enumerate(leaves)]
+    records = []
+    for k in range(int(meta["records"])):
+        prefix = f"record.{k}."
+        records.append({name[len(prefix):]: value for name, value in arrays.items()
+                        if name.startswith(prefix)})
+    param_def = jax.tree_util.tree_structure(params)
+    n_leaves = param_def.num_leaves
+    snapshots = {int(step): jax.tree_util.tree_unflatten(
+        param_def, [arrays[f"snapshot.{step}.{i}"] for i in range(n_leaves)])
+        for step in meta["snapshots"]}
+    return (jax.tree_util.tree_unflatten(treedef, restored), records, snapshots,
+            int(meta["done"]))
 
 
 def segments(total: int, snapshot_steps: Sequence[int] | np.ndarray,

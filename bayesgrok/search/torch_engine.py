@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from bayesgrok.search import record, torch_batched
+from bayesgrok.search import record, torch_batched, torch_checkpoint
+from bayesgrok.search.checkpoint import Checkpoint
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.torch_contract import TorchFamily
@@ -51,6 +52,7 @@ def run(
     seeds: Sequence[int] | None = None,
     config: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> xr.Dataset:
     """Run ``family`` on one split per seed; return the trajectory.
 
@@ -67,7 +69,7 @@ def run(
     {'seed': 2, 'step': 3}
     """
     return run_with_artifacts(family, splits, search, seeds=seeds, config=config,
-                              progress=progress)[0]
+                              progress=progress, checkpoint=checkpoint)[0]
 
 
 def run_with_artifacts(
@@ -78,6 +80,7 @@ def run_with_artifacts(
     seeds: Sequence[int] | None = None,
     config: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Run ``family`` on one split per seed; return the trajectory and no artifacts.
 
@@ -96,6 +99,10 @@ def run_with_artifacts(
         The resolved configuration to record in the trajectory's attributes.
     progress
         Called with the number of steps just completed (by all seeds), for progress bars.
+    checkpoint
+        Save the search state there now and then (after a logged step; see
+        :mod:`~bayesgrok.search.torch_checkpoint`), and resume from it when it holds this
+        run's state; the trajectory is the one an uninterrupted run gives, bit for bit.
 
     Returns
     -------
@@ -132,7 +139,16 @@ def run_with_artifacts(
     done = 0
     batch = (torch_batched.SeedBatch(family, states, search, spec)
              if torch_batched.applies(family, states) and not search.uses_methods else None)
+    resumed_at = None
+    if checkpoint is not None and (saved := checkpoint.load_torch()) is not None:
+        done = resumed_at = torch_checkpoint.restore(saved, states, batch)
+        checkpoint.resumed(done)
+        if progress is not None:
+            progress(done)
+    total = search.total_steps(first.n_train)
     for target in steps.tolist():
+        if resumed_at is not None and target <= resumed_at:
+            continue  # measured before the checkpoint
         if target > done:
             if batch is not None:
                 batch.advance(target - done, done)
@@ -145,8 +161,13 @@ def run_with_artifacts(
             done = target
         for state in states:
             log_seed(family, state, done, done in metric_steps)
+        if checkpoint is not None and done < total and checkpoint.due(done):
+            torch_checkpoint.save(checkpoint, states, batch, done)
     wall = time.perf_counter() - started
-    return _dataset(family, states, search, steps, config, wall, spec.decay), {}
+    ds = _dataset(family, states, search, steps, config, wall, spec.decay)
+    if resumed_at is not None:
+        ds.attrs["resumed_at_step"] = resumed_at
+    return ds, {}
 
 
 def _stack(states: Sequence[SeedState]) -> dict[str, np.ndarray]:

@@ -10,7 +10,8 @@ from typing import Any, Protocol
 
 import xarray as xr
 
-from bayesgrok.search.engines import Member, engine_entry, engine_for
+from bayesgrok.search.checkpoint import Checkpoint
+from bayesgrok.search.engines import Member, engine_entry
 from bayesgrok.study.groups import group_label
 from bayesgrok.study.resolve import RunSpec, Study
 
@@ -63,8 +64,11 @@ def execute_with_artifacts(
     *,
     family: Any = None,
     splits: list[Any] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> tuple[xr.Dataset, dict[str, xr.DataTree]]:
     """Run one :class:`RunSpec`; return its trajectory and any artifacts (InferenceData).
+    With a ``checkpoint``, an engine that can (see :class:`~bayesgrok.search.engines.Engine`)
+    saves its state there now and then and resumes from it.
 
     Examples
     --------
@@ -79,17 +83,16 @@ def execute_with_artifacts(
     family = family if family is not None else run.build_family()
     splits = splits if splits is not None else run.splits()
     reporter.start_run(run, run.search.total_steps(splits[0].n_train))
-    engine = engine_for(family, run.search.method)
-    ds, artifacts = engine(family, splits, run.search, seeds=run.seeds, config=run.config,
-                           progress=reporter.advance)
+    entry = engine_entry(family, run.search.method)
+    extra = {"checkpoint": checkpoint} if checkpoint is not None and entry.checkpoints else {}
+    ds, artifacts = entry.load()(family, splits, run.search, seeds=run.seeds,
+                                 config=run.config, progress=reporter.advance, **extra)
     ds.attrs["run_id"] = run.run_id
     return ds, artifacts
 
-
-
-
 def execute_group(runs: list[RunSpec] | tuple[RunSpec, ...],
-                  reporter: Reporter | None = None) -> list[tuple[xr.Dataset, dict[str, Any]]]:
+                  reporter: Reporter | None = None,
+                  checkpoint: Checkpoint | None = None) -> list[tuple[xr.Dataset, dict[str, Any]]]:
     """Run :class:`RunSpec` s that share one compiled program together (one group of
     :func:`~bayesgrok.study.groups.group_runs`) with their engine's group runner; return
     each run's trajectory and artifacts.
@@ -109,7 +112,8 @@ def execute_group(runs: list[RunSpec] | tuple[RunSpec, ...],
     first = runs[0]
     reporter.start_run(group_label(runs), first.search.total_steps(members[0].splits[0].n_train))
     entry = engine_entry(families[0], first.search.method)
-    results = entry.load_group()(members, first.search, progress=reporter.advance)
+    extra = {"checkpoint": checkpoint} if checkpoint is not None and entry.checkpoints else {}
+    results = entry.load_group()(members, first.search, progress=reporter.advance, **extra)
     for run, (ds, _) in zip(runs, results, strict=True):
         ds.attrs["run_id"] = run.run_id
     return results

@@ -20,6 +20,7 @@ and combines them, so a study's results never depend on which process computed a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import traceback
@@ -29,6 +30,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bayesgrok import trajectory
+from bayesgrok.atomic import DiskFullError
+from bayesgrok.search.checkpoint import Checkpoint
+from bayesgrok.search.config import SearchConfig
 from bayesgrok.study import store
 from bayesgrok.study.execute import execute_group, execute_with_artifacts
 from bayesgrok.study.groups import group_runs
@@ -39,6 +43,7 @@ __all__ = [
     "Executor",
     "LocalExecutor",
     "RunOutcome",
+    "checkpoint_for",
     "compute_and_store",
     "compute_and_store_group",
     "failed_record_path",
@@ -60,12 +65,15 @@ class RunOutcome:
         line of a failed run.
     traceback
         The full traceback of a failed run, else ``""``.
+    stop
+        Whether the study must stop: nothing more can be written (a full disk).
     """
 
     run_id: str
     ok: bool
     outcome: str
     traceback: str = ""
+    stop: bool = False
 
 
 def failed_record_path(out: Path, run_id: str) -> Path:
@@ -79,13 +87,40 @@ def failed_record_path(out: Path, run_id: str) -> Path:
     return Path(out) / "runs" / f"{run_id}.failed.json"
 
 
+def checkpoint_for(runs: Sequence[RunSpec], out: str | Path) -> Checkpoint | None:
+    """The checkpoint of a run, or of runs trained together, in ``out/runs``
+    (``<run-id>.checkpoint``, or ``group-<hash>.checkpoint``), fingerprinted by their
+    configurations; ``None`` when the search saves none (``checkpoint_every = 0``, or a
+    method without checkpoints).
+
+    Examples
+    --------
+    >>> from bayesgrok.study.resolve import load_study
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> run = load_study(tiny_study()).runs[0]
+    >>> checkpoint_for([run], "out").path.name == f"{run.run_id}.checkpoint"
+    True
+    """
+    search = runs[0].search
+    if not isinstance(search, SearchConfig) or search.checkpoint_every == 0:
+        return None
+    configs = json.dumps([run.config for run in runs], sort_keys=True)
+    fingerprint = hashlib.sha256(configs.encode()).hexdigest()
+    name = runs[0].run_id if len(runs) == 1 else (
+        "group-" + hashlib.sha256(" ".join(r.run_id for r in runs).encode()).hexdigest()[:12])
+    return Checkpoint(Path(out) / "runs" / f"{name}.checkpoint", fingerprint,
+                      every_steps=search.checkpoint_every)
+
+
 def compute_and_store(run: RunSpec, out: str | Path, reporter: Any = None) -> RunOutcome:
     """Compute one run and write its files under ``out``; never raises for a failing run.
 
     On success the artifacts (InferenceData) are written first and the trajectory last,
-    each atomically, and any old failure record of the run is removed. When the run raises,
-    ``runs/<run-id>.failed.json`` records the error and traceback (and the run's
-    configuration) instead, and the study goes on.
+    each atomically, and any old failure record and the run's checkpoint are removed. A
+    long run saves its state now and then (:func:`checkpoint_for`) and a killed one resumes
+    from it. When the run raises, ``runs/<run-id>.failed.json`` records the error and
+    traceback (and the run's configuration) instead, and the study goes on. A full disk
+    ends the run with an outcome that stops the study (``stop``).
 
     Examples
     --------
@@ -99,11 +134,14 @@ def compute_and_store(run: RunSpec, out: str | Path, reporter: Any = None) -> Ru
     """
 
     out = Path(out)
+    checkpoint = checkpoint_for([run], out)
     try:
-        ds, artifacts = execute_with_artifacts(run, reporter)
+        ds, artifacts = execute_with_artifacts(run, reporter, checkpoint=checkpoint)
+        return _store(run, out, ds, artifacts, checkpoint)
+    except DiskFullError as exc:
+        return _disk_full([run], out, exc)[0]
     except Exception as exc:  # a failing run must not take the study down
         return _record_failure(run, out, exc)
-    return _store(run, out, ds, artifacts)
 
 
 def compute_and_store_group(runs: Sequence[RunSpec], out: str | Path,
@@ -125,12 +163,24 @@ def compute_and_store_group(runs: Sequence[RunSpec], out: str | Path,
     out = Path(out)
     if len(runs) == 1:
         return [compute_and_store(runs[0], out, reporter)]
+    checkpoint = checkpoint_for(runs, out)
     try:
-        results = execute_group(runs, reporter)
+        results = execute_group(runs, reporter, checkpoint=checkpoint)
+    except DiskFullError as exc:
+        return _disk_full(runs, out, exc)
     except Exception:  # find the failing run: each alone, each recorded
+        if checkpoint is not None:
+            checkpoint.remove()
         return [compute_and_store(run, out, reporter) for run in runs]
-    return [_store(run, out, ds, artifacts)
-            for run, (ds, artifacts) in zip(runs, results, strict=True)]
+    outcomes = []
+    for run, (ds, artifacts) in zip(runs, results, strict=True):
+        try:
+            outcomes.append(_store(run, out, ds, artifacts, None))
+        except DiskFullError as exc:
+            return outcomes + _disk_full(runs[len(outcomes):], out, exc)
+    if checkpoint is not None:
+        checkpoint.remove()
+    return outcomes
 
 
 def _record_failure(run: RunSpec, out: Path, exc: BaseException) -> RunOutcome:
@@ -142,11 +192,29 @@ def _record_failure(run: RunSpec, out: Path, exc: BaseException) -> RunOutcome:
     return RunOutcome(run.run_id, False, line, text)
 
 
-def _store(run: RunSpec, out: Path, ds: Any, artifacts: dict[str, Any]) -> RunOutcome:
+def _disk_full(runs: Sequence[RunSpec], out: Path, exc: DiskFullError) -> list[RunOutcome]:
+    """Outcomes that stop the study; a failure record for each run where it still fits."""
+    line = f"{exc.strerror}" if exc.strerror else str(exc)
+    outcomes = []
+    for run in runs:
+        try:
+            store.write_json(failed_record_path(out, run.run_id),
+                             {"run_id": run.run_id, "error": line, "traceback": "",
+                              "config": run.config})
+        except OSError:
+            pass  # nothing fits any more: the outcome still says why
+        outcomes.append(RunOutcome(run.run_id, False, line, "", stop=True))
+    return outcomes
+
+
+def _store(run: RunSpec, out: Path, ds: Any, artifacts: dict[str, Any],
+           checkpoint: Checkpoint | None) -> RunOutcome:
     for name, tree in artifacts.items():  # beside the run, before it: the run file
         store.write_datatree(tree, store.artifact_path(out, run.run_id, name))
     trajectory.write(ds, store.run_path(out, run.run_id))  # marks the run complete
     failed_record_path(out, run.run_id).unlink(missing_ok=True)
+    if checkpoint is not None:
+        checkpoint.remove()
     statuses = ",".join(sorted(set(ds["status"].values.astype(str))))
     return RunOutcome(run.run_id, True, statuses)
 

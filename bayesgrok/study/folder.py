@@ -14,15 +14,18 @@ the study.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import shutil
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bayesgrok.atomic import DiskFullError
 from bayesgrok.study import store
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.resolve import Study
@@ -209,6 +212,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
+EMPTY_LOCK_GRACE_S = 10.0
+"""An empty or unreadable lock file older than this (seconds) is taken over: its holder
+died between creating it and writing its name in it (a full disk, say)."""
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 @contextlib.contextmanager
 def locked(out: Path, path: str) -> Iterator[None]:
     """Hold ``<out>/.bayesgrok.lock`` while a study writes ``out``: one writer per folder.
@@ -244,12 +259,22 @@ def locked(out: Path, path: str) -> Iterator[None]:
             if same_host and isinstance(holder.get("pid"), int) and not _alive(holder["pid"]):
                 lock.unlink(missing_ok=True)  # its holder is gone: take it over
                 continue
+            if not holder and _age(lock) > EMPTY_LOCK_GRACE_S:
+                lock.unlink(missing_ok=True)  # its holder never wrote its name: gone
+                continue
             raise StudyError(path, "--out", f"another bayesgrok process (pid "
                              f"{holder.get('pid', '?')} on {holder.get('host', '?')}) is "
                              f"writing this folder; wait for it, or remove {lock} if it is "
                              "gone", str(out)) from None
-        with os.fdopen(fd, "w") as handle:
-            json.dump(me, handle)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(me, handle)
+        except OSError as exc:
+            lock.unlink(missing_ok=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFullError(errno.ENOSPC, "the disk is full: could not write the "
+                                    f"lock file {lock}") from exc
+            raise
         break
     try:
         yield

@@ -11,6 +11,7 @@ midway computes only what is missing when run again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,23 @@ class StudyResult:
     recomputed: list[str] = field(default_factory=list)
     report: Path | None = None
     removed: list[Path] = field(default_factory=list)  # stale outputs cleared by force
+    stopped: str = ""  # why the study stopped before its last run (a full disk), or ""
+
+
+class StudyInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a study: says which runs were finished (kept on disk) and where.
+
+    Examples
+    --------
+    >>> str(StudyInterrupted(Path("out"), ["a"], ["b", "c"]))
+    'interrupted: 3 run(s) finished (1 reused, 2 computed) and kept in out/runs'
+    """
+
+    def __init__(self, out: Path, reused: list[str], computed: list[str]) -> None:
+        self.out, self.reused, self.computed = Path(out), list(reused), list(computed)
+        super().__init__(f"interrupted: {len(reused) + len(computed)} run(s) finished "
+                         f"({len(reused)} reused, {len(computed)} computed) and kept in "
+                         f"{self.out / 'runs'}")
 
 
 def run_study(
@@ -166,7 +184,39 @@ def _run_locked(study: Study, path: str | Path, out: Path, result: StudyResult,
     reporter.start_study(study, len(todo))
     by_id = {run.run_id: run for run in todo}
     tracebacks: dict[str, str] = {}
-    for outcome in executor.map(todo, out, reporter, group=study.spec.execution.group):
+    outcomes = executor.map(todo, out, reporter, group=study.spec.execution.group)
+    try:
+        _collect(outcomes, by_id, out, finished, result, tracebacks)
+    except KeyboardInterrupt:
+        raise StudyInterrupted(out, result.reused, result.computed) from None
+    finally:
+        close = getattr(outcomes, "close", None)  # a generator: end its cluster, if any
+        if close is not None:
+            close()
+    if result.stopped:  # a full disk: keep what is on disk, write what still fits
+        try:
+            write_outputs(study, out, finished, result.failed, figures=False,
+                          tracebacks=tracebacks)
+        except OSError:
+            pass
+        return
+    write_outputs(study, out, finished, result.failed, figures=figures, tracebacks=tracebacks)
+    if finished or result.failed:
+        result.dataset = trajectory.read(out / "study.nc", study=True)
+    write_provenance(out, command, started, computed=len(result.computed),
+                     reused=len(result.reused), failed=len(result.failed))
+    if report and (out / "study.nc").is_file():
+        from bayesgrok.report import write_report
+
+        result.report = write_report(out, dataset=result.dataset)[0]
+
+
+def _collect(outcomes: Iterator[RunOutcome], by_id: dict[str, RunSpec], out: Path,
+             finished: dict[str, xr.Dataset], result: StudyResult,
+             tracebacks: dict[str, str]) -> None:
+    """Read each computed run back as it finishes; note failures; stop at the first
+    outcome that says nothing more can be written (a full disk)."""
+    for outcome in outcomes:
         run = by_id[outcome.run_id]
         ds = None
         if outcome.ok:
@@ -181,12 +231,6 @@ def _run_locked(study: Study, path: str | Path, out: Path, result: StudyResult,
         else:
             result.failed[run.run_id] = outcome.outcome
             tracebacks[run.run_id] = outcome.traceback or outcome.outcome
-    write_outputs(study, out, finished, result.failed, figures=figures, tracebacks=tracebacks)
-    if finished or result.failed:
-        result.dataset = trajectory.read(out / "study.nc", study=True)
-    write_provenance(out, command, started, computed=len(result.computed),
-                     reused=len(result.reused), failed=len(result.failed))
-    if report and (out / "study.nc").is_file():
-        from bayesgrok.report import write_report
-
-        result.report = write_report(out, dataset=result.dataset)[0]
+        if outcome.stop:
+            result.stopped = outcome.outcome
+            return

@@ -21,7 +21,7 @@ from typing import Any
 import xarray as xr
 
 from bayesgrok import trajectory
-from bayesgrok.atomic import atomic_write
+from bayesgrok.atomic import atomic_write, netcdf_bytes
 from bayesgrok.trajectory import TrajectoryError
 
 
@@ -154,7 +154,8 @@ def write_netcdf(ds: xr.Dataset, path: Path) -> Path:
     >>> write_netcdf(xr.Dataset({"a": ("x", [1.0])}), Path(tempfile.mkdtemp()) / "a.nc").name
     'a.nc'
     """
-    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    data = netcdf_bytes(ds)
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def write_datatree(tree: xr.DataTree, path: Path) -> Path:
@@ -167,7 +168,8 @@ def write_datatree(tree: xr.DataTree, path: Path) -> Path:
     >>> write_datatree(tree, Path(tempfile.mkdtemp()) / "i.nc").name
     'i.nc'
     """
-    return atomic_write(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
+    data = netcdf_bytes(tree)
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def write_json(path: Path, value: Any) -> Path:
