@@ -78,6 +78,11 @@ class GPRegression(JaxFamily):
     )
     precision = "float64"
     coordinates = ("log_lengthscale", "log_outputscale", "log_noise", "mean")
+    # seeds (and the sweep points of a group) run one after another (jax.lax.map), not
+    # vmapped: a group of 7 or 9 of the cross-family study's starts x 3 seeds, vmapped,
+    # deadlocked jaxlib 0.10's CPU runtime in batched Cholesky solves (2026-12-06), as the
+    # GP classifier did (see bayesgrok.search.jax_program.over_seeds)
+    vectorize_seeds = False
 
     def __init__(
         self,
