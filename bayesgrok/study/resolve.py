@@ -371,14 +371,16 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     rows = [dict(zip(zipped, r, strict=True)) for r in zip(*zipped.values(), strict=True)]
     runs = []
     for values, row in itertools.product(itertools.product(*grid.values()), rows or [{}]):
-        point = {**dict(zip(grid, values, strict=True)), **row}
+        # every swept value copied: a list swept in a zip must not be shared by the runs
+        # of each grid value it is combined with
+        point = copy.deepcopy({**dict(zip(grid, values, strict=True)), **row})
         raw_i = copy.deepcopy(raw)
         # whole tables first ("task" = {...}), then the keys inside them ("task.n_bits")
         for key, value in sorted(point.items(), key=lambda kv: kv[0].count(".")):
             if not key.startswith("label."):
                 _set_dotted(raw_i, key, value, path)
         spec_i = parse_study(raw_i, path)
-        swept = {by_key[k]: v for k, v in point.items()}
+        swept = {by_key[k]: copy.deepcopy(v) for k, v in point.items()}
         labels = {name for name, key in names.items() if key.startswith("label.")}
         runs.append(resolve_run(spec_i, path, swept, labels))
     ids = [r.run_id for r in runs]
