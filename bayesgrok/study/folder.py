@@ -21,11 +21,13 @@ import os
 import shutil
 import socket
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from bayesgrok.atomic import DiskFullError
+from bayesgrok.search.config import SearchConfig
 from bayesgrok.study import store
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.resolve import Study
@@ -59,8 +61,37 @@ def fingerprint(study: Study) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def check_out(out: Path, path: str) -> None:
-    """``out`` can hold results: a folder (or nothing yet, with a writable parent).
+class LowDiskSpaceWarning(UserWarning):
+    """The results folder's disk has less free space than the study is estimated to need."""
+
+
+def estimated_bytes(study: Study) -> int:
+    """A rough upper estimate of the bytes a study's outputs take: per run, 16 float64
+    variables per seed and logged step, twice (the run file and ``study.nc``), plus 64 kB;
+    and 4 MB for figures, tables and the report.
+
+    Examples
+    --------
+    >>> from bayesgrok.study.resolve import load_study
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> estimated_bytes(load_study(tiny_study())) < 5_000_000
+    True
+    """
+    total = 4_000_000
+    for run in study.runs:
+        search = run.search
+        logged = 1000  # NUTS draws, say
+        if isinstance(search, SearchConfig):
+            n_train = int(run.config.get("task", {}).get("n_train") or 1000)
+            logged = search.log.count(search.total_steps(n_train))
+        total += len(run.seeds) * logged * 16 * 8 * 2 + 64_000
+    return total
+
+
+def check_out(out: Path, path: str, study: Study | None = None) -> None:
+    """``out`` can hold results: a folder (or nothing yet, with a writable parent); warns
+    (:class:`LowDiskSpaceWarning`) when its disk has less space free than ``study`` is
+    estimated to need (:func:`estimated_bytes`).
 
     Raises
     ------
@@ -86,6 +117,12 @@ def check_out(out: Path, path: str) -> None:
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise StudyError(path, "--out", f"{existing} cannot be written to: choose another "
                          "--out", str(out))
+    if study is not None:
+        free, need = shutil.disk_usage(existing).free, estimated_bytes(study)
+        if free < need:
+            warnings.warn(f"{out}: {free / 1e6:.1f} MB free on its disk, and this study's "
+                          f"outputs may take up to {need / 1e6:.1f} MB; a full disk stops the "
+                          "study (finished runs are kept)", LowDiskSpaceWarning, stacklevel=2)
 
 
 def _recorded(out: Path) -> dict[str, Any] | None:

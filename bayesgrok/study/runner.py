@@ -143,7 +143,7 @@ def run_study(
         executor.check()  # an unreachable scheduler stops the study before any work
     except ExecutorUnavailable as exc:
         raise StudyError(str(path), "--scheduler", str(exc)) from None
-    check_out(out, str(path))  # a file in the way or an unwritable parent: stop now
+    check_out(out, str(path), study)  # a file in the way or an unwritable parent: stop now
     with locked(out, str(path)):  # one writer per folder
         _run_locked(study, path, out, result, reporter, executor, figures, force, command,
                     report, started)

@@ -254,3 +254,18 @@ def test_a_full_disk_fails_the_run_keeps_the_finished_ones_and_stops_cleanly(tmp
     again = subprocess.run([*BAYESGROK, "run", str(study), "--out", str(out), "--no-figures"],
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and lost.is_file(), again.stderr
+
+
+def test_out_on_a_disk_with_too_little_space_is_warned_before_any_work(tmp_path, monkeypatch):
+    import collections
+
+    from bayesgrok.study import folder
+    from bayesgrok.study.examples import tiny_study
+    from bayesgrok.study.resolve import load_study
+
+    study = load_study(tiny_study(tmp_path))
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(folder.shutil, "disk_usage", lambda _: usage(10**6, 10**6 - 1000, 1000))
+    with pytest.warns(folder.LowDiskSpaceWarning, match="MB free on its disk"):
+        folder.check_out(tmp_path / "out", "tiny.toml", study)
+    assert not (tmp_path / "out").exists()
