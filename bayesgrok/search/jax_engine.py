@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from bayesgrok.search import record
+from bayesgrok.search import jax_checkpoint, record
 from bayesgrok.search.checkpoint import Checkpoint
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch, Family
@@ -294,7 +294,7 @@ def _run(
     length = min(total + 1, SEGMENT)
     resumed_at = None
     if checkpoint is not None and (saved := checkpoint.load_arrays()) is not None:
-        state, records, snapshots, resumed_at = _restore(saved, state, params)
+        state, records, snapshots, resumed_at = jax_checkpoint.restore(saved, state, params)
         checkpoint.resumed(resumed_at)
         if progress is not None:
             progress(min(resumed_at, total))
@@ -317,7 +317,7 @@ def _run(
         if stop in snapshot_steps:
             snapshots[int(stop)] = jax.device_get(state[0])
         if checkpoint is not None and stop <= total and checkpoint.due(stop):
-            _save(checkpoint, state, records, snapshots, stop)
+            jax_checkpoint.save(checkpoint, state, records, snapshots, stop)
     out: dict[str, Any] = {
         name: np.concatenate([r[name] for r in records], axis=1) for name in records[0]
     }
@@ -327,43 +327,6 @@ def _run(
     out["__snapshots__"] = snapshots
     out["__resumed_at__"] = resumed_at
     return out
-
-
-def _save(checkpoint: Checkpoint, state: tuple, records: list[dict[str, np.ndarray]],
-          snapshots: dict[int, Any], done: int) -> None:
-    """Save the scan carry, the measurements so far and the snapshots; ``done`` is the
-    first iteration still to run."""
-    arrays = {f"state.{i}": np.asarray(leaf)
-              for i, leaf in enumerate(jax.tree_util.tree_leaves(jax.device_get(state)))}
-    for k, measured in enumerate(records):
-        arrays |= {f"record.{k}.{name}": value for name, value in measured.items()}
-    for step, params in snapshots.items():
-        arrays |= {f"snapshot.{step}.{i}": np.asarray(leaf)
-                   for i, leaf in enumerate(jax.tree_util.tree_leaves(params))}
-    checkpoint.save_arrays(arrays, {"done": int(done), "records": len(records),
-                                    "snapshots": sorted(int(s) for s in snapshots)})
-
-
-def _restore(saved: tuple[dict[str, np.ndarray], dict[str, Any]], state: tuple,
-             params: Any) -> tuple[tuple, list[dict[str, np.ndarray]], dict[int, Any], int]:
-    """The carry, measurements and snapshots of a checkpoint, in the shapes of a fresh
-    ``state`` (its structure and dtypes); and the iteration to resume at."""
-    arrays, meta = saved
-    leaves, treedef = jax.tree_util.tree_flatten(state)
-    restored = [jnp.asarray(arrays[f"state.{i}"], dtype=leaf.dtype)
-                for i, leaf in enumerate(leaves)]
-    records = []
-    for k in range(int(meta["records"])):
-        prefix = f"record.{k}."
-        records.append({name[len(prefix):]: value for name, value in arrays.items()
-                        if name.startswith(prefix)})
-    param_def = jax.tree_util.tree_structure(params)
-    n_leaves = param_def.num_leaves
-    snapshots = {int(step): jax.tree_util.tree_unflatten(
-        param_def, [arrays[f"snapshot.{step}.{i}"] for i in range(n_leaves)])
-        for step in meta["snapshots"]}
-    return (jax.tree_util.tree_unflatten(treedef, restored), records, snapshots,
-            int(meta["done"]))
 
 
 def segments(total: int, snapshot_steps: Sequence[int] | np.ndarray,

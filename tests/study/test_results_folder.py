@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bayesgrok.cli import app
-from bayesgrok.study import executors
+from bayesgrok.study import compute
 
 STUDY = """
 name = "{name}"
@@ -82,7 +82,7 @@ def test_a_study_whose_every_run_fails_leaves_its_records_and_exits_1(tmp_path, 
     def boom(*args, **kwargs):
         raise RuntimeError("boom: the engine broke")
 
-    monkeypatch.setattr(executors, "execute_with_artifacts", boom)
+    monkeypatch.setattr(compute, "execute_with_artifacts", boom)
     path, out = tmp_path / "s.toml", tmp_path / "out"
     path.write_text(STUDY.format(name="alpha", seeds="[0, 1]"))
     result = _run(path, out)

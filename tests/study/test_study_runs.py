@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from bayesgrok import trajectory
-from bayesgrok.study import executors
+from bayesgrok.study import compute
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.resolve import load_study
 from bayesgrok.study.runner import run_study
@@ -80,14 +80,14 @@ def test_a_failing_run_does_not_take_the_study_down(write_study, tmp_path, monke
     seeds = [0]
     grid = { "model.complexity_weight" = [1.0, 0.5] }
     """
-    real = executors.execute_with_artifacts
+    real = compute.execute_with_artifacts
 
     def flaky(run, *args, **kwargs):  # the second point breaks inside its engine
         if run.swept["complexity_weight"] == 0.5:
             raise ValueError("the engine broke on 4 features")
         return real(run, *args, **kwargs)
 
-    monkeypatch.setattr(executors, "execute_with_artifacts", flaky)
+    monkeypatch.setattr(compute, "execute_with_artifacts", flaky)
     out = tmp_path / "out"
     result = run_study(write_study(text), out, figures=False)
     assert len(result.computed) == 1 and len(result.failed) == 1
