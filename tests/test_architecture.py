@@ -97,3 +97,9 @@ def test_no_getattr_on_a_family_outside_the_contracts():
                     and isinstance(node.args[0], ast.Name)
                     and node.args[0].id in ("family", "fam", "built")):
                 raise AssertionError(f"{path.name}:{node.lineno}: {node.func.id} on a family")
+
+
+def test_no_module_over_400_lines():
+    long = {p.relative_to(PACKAGE).as_posix(): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 400}
+    assert not long, long
