@@ -208,7 +208,9 @@ class SearchConfig(BaseModel):
         engine measures them; a study that gives it to a family without ``metrics`` is
         refused.
     snapshots
-        Steps at which to keep every seed's parameters. A family that can draw from the
+        Steps at which to keep every seed's parameters (a list, or a schedule as for
+        ``log``: ``{ every = 500 }``), flattened into the run's ``parameters`` artifact
+        (:mod:`~bayesgrok.search.parameter_snapshots`). A family that can draw from the
         distribution its parameters describe (``posterior_draws``, as the variational
         Bayesian families) turns each into ArviZ InferenceData (``posterior_step<k>``);
         ``snapshot_draws`` draws are taken per seed.
@@ -252,7 +254,7 @@ class SearchConfig(BaseModel):
     batch_size: Count | Literal["full"] = "full"
     log: LogSchedule = Field(default_factory=LogSchedule)
     metrics_log: LogSchedule | None = None
-    snapshots: list[NonNegativeInt] = Field(default_factory=list)
+    snapshots: list[NonNegativeInt] | LogSchedule = Field(default_factory=list)
     snapshot_draws: PositiveInt = 500
     perturbation: Perturbation | None = None
     commutativity_penalty: NonNegativeFloat = 0.0
@@ -350,8 +352,12 @@ class SearchConfig(BaseModel):
         --------
         >>> SearchConfig(steps=10, snapshots=[10, 0, 5, 5]).snapshot_steps(n_train=4)
         array([ 0,  5, 10])
+        >>> SearchConfig(steps=10, snapshots={"every": 4}).snapshot_steps(n_train=4)
+        array([ 0,  4,  8, 10])
         """
         total = self.total_steps(n_train)
+        if isinstance(self.snapshots, LogSchedule):
+            return self.snapshots.steps(total)
         late = [s for s in self.snapshots if s > total]
         if late:
             raise ValueError(f"snapshots {late} come after the last step ({total})")

@@ -34,6 +34,7 @@ from bayesgrok.search.engines import Member
 from bayesgrok.search.jax_cache import enable_compilation_cache
 from bayesgrok.search.jax_program import shared_program
 from bayesgrok.search.optimizer_spec import OptimizerSpec
+from bayesgrok.search.parameter_snapshots import jax_vectors, snapshot_tree
 from bayesgrok.search.posterior import posterior_snapshots
 from bayesgrok.tasks.split import Split
 
@@ -109,8 +110,10 @@ def run_with_artifacts(
     checkpoint: Checkpoint | None = None,
 ) -> tuple[xr.Dataset, dict[str, xr.DataTree]]:
     """Run ``family`` on one split per seed, all seeds at once; return the trajectory
-    and its artifacts: one ArviZ InferenceData ``posterior_step<k>`` per snapshot step when
-    the family can draw from its parameters (``posterior_draws``).
+    and its artifacts: every seed's parameter vector at the snapshot steps
+    (``parameters``, :mod:`~bayesgrok.search.parameter_snapshots`), and one ArviZ
+    InferenceData ``posterior_step<k>`` per snapshot step when the family can draw from its
+    parameters (``posterior_draws``).
 
     Parameters
     ----------
@@ -245,6 +248,8 @@ def run_group(members: Sequence[Member], search: SearchConfig, *,
                for step, params in snapshots.items()}
         artifacts = posterior_snapshots(member.family, own, member_seeds,
                                         search.snapshot_draws)
+        if own:
+            artifacts["parameters"] = _parameter_artifact(own, member_seeds)
         results.append((ds, artifacts))
     return results
 
@@ -327,6 +332,15 @@ def _run(
     out["__snapshots__"] = snapshots
     out["__resumed_at__"] = resumed_at
     return out
+
+
+def _parameter_artifact(own: dict[int, Any], seeds: Sequence[int]) -> xr.DataTree:
+    """The ``parameters`` artifact (:mod:`~bayesgrok.search.parameter_snapshots`) of one
+    run's snapshots, ``{step: stacked parameters}``."""
+    steps = sorted(own)
+    flat = [jax_vectors(own[step]) for step in steps]
+    vectors = np.stack([vector for vector, _, _ in flat], axis=1)
+    return snapshot_tree(steps, vectors, seeds, flat[0][1], flat[0][2])
 
 
 def segments(total: int, snapshot_steps: Sequence[int] | np.ndarray,

@@ -43,8 +43,9 @@ def _seed_state(state: SeedState) -> dict[str, Any]:
 
 
 def save(checkpoint: Checkpoint, states: Sequence[SeedState], batch: SeedBatch | None,
-         done: int) -> None:
-    """Save every seed's state (and the batch's) after step ``done`` was logged.
+         done: int, snapshots: dict[int, np.ndarray] | None = None) -> None:
+    """Save every seed's state (and the batch's, and the parameter snapshots so far) after
+    step ``done`` was logged.
 
     Examples
     --------
@@ -64,6 +65,7 @@ def save(checkpoint: Checkpoint, states: Sequence[SeedState], batch: SeedBatch |
     """
     checkpoint.save_torch({
         "done": int(done),
+        "snapshots": {int(k): torch.as_tensor(v) for k, v in (snapshots or {}).items()},
         "seeds": [_seed_state(s) for s in states],
         "batch": None if batch is None else {
             "params": {k: v.detach().clone() for k, v in batch.params.items()},
@@ -72,10 +74,11 @@ def save(checkpoint: Checkpoint, states: Sequence[SeedState], batch: SeedBatch |
     })
 
 
-def restore(saved: dict[str, Any], states: Sequence[SeedState],
-            batch: SeedBatch | None) -> int:
-    """Put a saved state into freshly started ``states`` (and ``batch``); return the step
-    it was saved at. Raises ``ValueError`` when the saved seeds are not these."""
+def restore(saved: dict[str, Any], states: Sequence[SeedState], batch: SeedBatch | None,
+            snapshots: dict[int, np.ndarray] | None = None) -> int:
+    """Put a saved state into freshly started ``states`` (and ``batch``, and the snapshots
+    into ``snapshots``); return the step it was saved at. Raises ``ValueError`` when the
+    saved seeds are not these."""
     seeds = saved["seeds"]
     if [s["seed"] for s in seeds] != [s.seed for s in states] or (
             (saved["batch"] is None) != (batch is None)):
@@ -100,4 +103,6 @@ def restore(saved: dict[str, Any], states: Sequence[SeedState],
             for name, value in saved["batch"]["buffers"].items():
                 batch.buffers[name].copy_(value)
         batch.optimizer.load_state_dict(saved["batch"]["optimizer"])
+    if snapshots is not None:
+        snapshots.update({int(k): v.numpy() for k, v in saved.get("snapshots", {}).items()})
     return int(saved["done"])

@@ -35,6 +35,7 @@ from bayesgrok.search import record, torch_batched, torch_checkpoint
 from bayesgrok.search.checkpoint import Checkpoint
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.optimizer_spec import OptimizerSpec
+from bayesgrok.search.parameter_snapshots import snapshot_tree, torch_vector
 from bayesgrok.search.torch_contract import TorchFamily
 from bayesgrok.search.torch_measure import log_seed
 from bayesgrok.search.torch_methods import methods_note
@@ -82,7 +83,9 @@ def run_with_artifacts(
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> tuple[xr.Dataset, dict[str, Any]]:
-    """Run ``family`` on one split per seed; return the trajectory and no artifacts.
+    """Run ``family`` on one split per seed; return the trajectory and its artifacts: every
+    seed's parameter vector at the search's ``snapshots`` steps (``parameters``, see
+    :mod:`~bayesgrok.search.parameter_snapshots`), when it has any.
 
     Parameters
     ----------
@@ -107,7 +110,7 @@ def run_with_artifacts(
     Returns
     -------
     (xarray.Dataset, dict)
-        The trajectory (see :mod:`bayesgrok.trajectory`) and an empty dict.
+        The trajectory (see :mod:`bayesgrok.trajectory`) and the artifacts.
 
     Examples
     --------
@@ -136,17 +139,20 @@ def run_with_artifacts(
               for s, seed in zip(splits, seeds, strict=True)]
     steps = search.logged_steps(first.n_train)  # log and metrics_log together
     metric_steps = set(search.metrics_steps(first.n_train).tolist())
+    logged = set(steps.tolist())
+    snapshot_steps = {int(s) for s in search.snapshot_steps(first.n_train)}
+    snapshots: dict[int, np.ndarray] = {}  # step -> every seed's parameter vector
     done = 0
     batch = (torch_batched.SeedBatch(family, states, search, spec)
              if torch_batched.applies(family, states) and not search.uses_methods else None)
     resumed_at = None
     if checkpoint is not None and (saved := checkpoint.load_torch()) is not None:
-        done = resumed_at = torch_checkpoint.restore(saved, states, batch)
+        done = resumed_at = torch_checkpoint.restore(saved, states, batch, snapshots)
         checkpoint.resumed(done)
         if progress is not None:
             progress(done)
     total = search.total_steps(first.n_train)
-    for target in steps.tolist():
+    for target in sorted(logged | snapshot_steps):
         if resumed_at is not None and target <= resumed_at:
             continue  # measured before the checkpoint
         if target > done:
@@ -159,15 +165,24 @@ def run_with_artifacts(
             if progress is not None:
                 progress(target - done)
             done = target
-        for state in states:
-            log_seed(family, state, done, done in metric_steps)
+        if done in logged:
+            for state in states:
+                log_seed(family, state, done, done in metric_steps)
+        if done in snapshot_steps:
+            snapshots[done] = np.stack([torch_vector(state.model)[0] for state in states])
         if checkpoint is not None and done < total and checkpoint.due(done):
-            torch_checkpoint.save(checkpoint, states, batch, done)
+            torch_checkpoint.save(checkpoint, states, batch, done, snapshots)
     wall = time.perf_counter() - started
     ds = _dataset(family, states, search, steps, config, wall, spec.decay)
     if resumed_at is not None:
         ds.attrs["resumed_at_step"] = resumed_at
-    return ds, {}
+    artifacts = {}
+    if snapshots:
+        _, tensors, shapes = torch_vector(states[0].model)
+        order = sorted(snapshots)
+        artifacts["parameters"] = snapshot_tree(
+            order, np.stack([snapshots[s] for s in order], axis=1), seeds, tensors, shapes)
+    return ds, artifacts
 
 
 def _stack(states: Sequence[SeedState]) -> dict[str, np.ndarray]:

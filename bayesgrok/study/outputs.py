@@ -30,7 +30,7 @@ class Output:
     Examples
     --------
     >>> [o.name for o in OUTPUTS][:3]
-    ['figures', 'landscape', 'concealment']
+    ['figures', 'landscape', 'plane_landscape']
     """
 
     name: str
@@ -54,14 +54,23 @@ def _inference_figures(study: Study, ds: xr.Dataset, out: Path, *,
         draw_inference_figures(out, str(run_id))
 
 
+def _plane_landscapes(study: Study, ds: xr.Dataset, out: Path, *,
+                      figures: bool = True) -> None:
+    from bayesgrok.study.plane_outputs import write_plane_landscapes
+
+    write_plane_landscapes(study, ds, out, figures=figures)
+
+
 def _stages(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:
     writers.write_stages(ds, out, figures=figures)
 
 
 OUTPUTS: list[Output] = [
     Output("figures", lambda study, ds, figures: figures, _figures),
-    Output("landscape", lambda study, ds, figures: study.spec.landscape is not None,
-           writers.write_landscape),
+    Output("landscape", lambda study, ds, figures: study.spec.landscape is not None
+           and study.spec.landscape.plane == "coordinates", writers.write_landscape),
+    Output("plane_landscape", lambda study, ds, figures: study.spec.landscape is not None
+           and study.spec.landscape.plane == "pca", _plane_landscapes),
     Output("concealment", lambda study, ds, figures: study.spec.concealment is not None,
            writers.write_concealment),
     Output("stages", lambda study, ds, figures: "val_accuracy" in ds.data_vars,

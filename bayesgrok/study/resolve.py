@@ -290,7 +290,9 @@ def resolve_run(
         key, _, why = str(exc).partition(": ")
         raise StudyError(file, f"model.{key}", why or str(exc),
                          family_params.get(key)) from None
-    if spec.landscape is not None:
+    if spec.landscape is not None and spec.landscape.plane == "pca":
+        _check_pca_landscape(spec, split, file)
+    elif spec.landscape is not None:
         known_coords = built.coordinates
         for axis in ("x", "y"):
             name = getattr(spec.landscape, axis)
@@ -339,6 +341,23 @@ def resolve_run(
         seeds=list(spec.sweep.seeds),
         config=config,
     )
+
+
+def _check_pca_landscape(spec: StudySpec, split: Any, file: str) -> None:
+    """A PCA-plane landscape needs three or more snapshots and a seed of the sweep."""
+    search = spec.search
+    try:
+        steps = search.snapshot_steps(split.n_train) if isinstance(search, SearchConfig) else []
+    except ValueError:
+        return  # late snapshot steps: the search's own check names them
+    if len(steps) < 3:
+        raise StudyError(file, "search.snapshots", "[landscape] plane = 'pca' needs 3 or "
+                         f"more snapshot steps; got {len(steps)}",
+                         getattr(search, "snapshots", None))
+    seed = spec.landscape.seed
+    if seed is not None and seed not in spec.sweep.seeds:
+        raise StudyError(file, "landscape.seed", f"not a seed of the sweep "
+                         f"({spec.sweep.seeds})", seed)
 
 
 def load_study(path: str | os.PathLike[str]) -> Study:

@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     PositiveInt,
     field_validator,
+    model_validator,
 )
 
 
@@ -111,28 +112,60 @@ class AnalysisSpec(BaseModel):
 
 
 class LandscapeSpec(BaseModel):
-    """``[landscape]``: a grid over two of the family's coordinates, drawn with the runs.
+    """``[landscape]``: error and complexity over a plane, drawn with the runs.
 
-    The landscape is evaluated with the first run's family and the first seed's data,
-    every other parameter held at its initial value.
+    ``plane = "coordinates"`` (default): a grid over two of the family's named coordinates
+    (``x``, ``y``, their ranges), evaluated with the first run's family and the first
+    seed's data, every other parameter held at its initial value.
+
+    ``plane = "pca"``: for every run, the plane of the two leading principal directions of
+    its parameter snapshots (``[search] snapshots``; :mod:`bayesgrok.analysis.plane`), of
+    the seed ``seed`` or of all seeds pooled (``seed`` not given), optionally
+    ``filter_normalize``-d as Li et al. (2018) describe; a ``size`` grid (default 25 x 25)
+    covering the projected paths with ``margin`` of their extent on each side, evaluated on
+    the training set of the plane's (first) seed.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    x: str
-    y: str
-    x_range: tuple[float, float]
-    y_range: tuple[float, float]
-    size: tuple[PositiveInt, PositiveInt] = (100, 100)
+    plane: Literal["coordinates", "pca"] = "coordinates"
+    x: str | None = None
+    y: str | None = None
+    x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
+    size: tuple[PositiveInt, PositiveInt] | None = None
     tolerance: float = Field(0.1, gt=0)
+    seed: int | None = None
+    filter_normalize: bool = False
+    margin: float = Field(0.25, ge=0)
+
+    @model_validator(mode="after")
+    def _axes_for_coordinates(self) -> LandscapeSpec:
+        named = ("x", "y", "x_range", "y_range")
+        if self.plane == "coordinates":
+            missing = [k for k in named if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"plane = 'coordinates' needs {', '.join(missing)}")
+        else:
+            given = [k for k in named if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"plane = 'pca' takes no {', '.join(given)} (the plane "
+                                 "comes from the snapshots)")
+        return self
+
+    def grid_size(self) -> tuple[int, int]:
+        """``size``, or its default: 100 x 100 on coordinates, 25 x 25 on a PCA plane."""
+        if self.size is not None:
+            return self.size
+        return (100, 100) if self.plane == "coordinates" else (25, 25)
 
     def x_values(self) -> list[float]:
-        """The grid's x values (``size[0]`` evenly spaced over ``x_range``)."""
-        return _linspace(*self.x_range, self.size[0])
+        """The grid's x values (evenly spaced over ``x_range``)."""
+        return _linspace(*self.x_range, self.grid_size()[0])
 
     def y_values(self) -> list[float]:
-        """The grid's y values (``size[1]`` evenly spaced over ``y_range``)."""
-        return _linspace(*self.y_range, self.size[1])
+        """The grid's y values (evenly spaced over ``y_range``)."""
+        return _linspace(*self.y_range, self.grid_size()[1])
 
 
 def _linspace(low: float, high: float, n: int) -> list[float]:
