@@ -32,6 +32,12 @@ from bayesgrok.search.engines import NoEngineError, engine_entry
 from bayesgrok.search.nuts_engine import NUTSConfig
 from bayesgrok.search.optimizers import OptimizerError
 from bayesgrok.study.errors import StudyError
+from bayesgrok.study.run_checks import (
+    check_methods,
+    check_metrics,
+    check_pca_landscape,
+    check_robustness,
+)
 from bayesgrok.study.schema import StudySpec, load_card, load_toml, parse_study
 from bayesgrok.tasks import TASKS, make_task, task_parameters
 from bayesgrok.tasks.preview import preview_task
@@ -175,66 +181,6 @@ def _sweep_names(keys: list[str]) -> dict[str, str]:
     return {v: k for k, v in names.items()}
 
 
-def _check_metrics(search: SearchConfig, built: Any, family: str, file: str) -> None:
-    """Expensive metrics need a family that takes them and a schedule that measures them."""
-    names = built.metric_names  # the metrics a family was asked for
-    if search.metrics_log is not None:
-        logged = search.metrics_log.model_dump(exclude_none=True)
-        if not built.takes_metrics:
-            raise StudyError(file, "search.metrics_log", f"family {family!r} has no expensive "
-                             "metrics to measure (only PyTorch families with a metrics "
-                             "method do)", logged)
-        if names is not None and not names:
-            raise StudyError(file, "search.metrics_log", "no metrics to measure: name them in "
-                             "model.metrics", logged)
-    elif names:
-        raise StudyError(file, "model.metrics", "these metrics would never be measured: give "
-                         "search.metrics_log (when to measure them)", list(names))
-
-
-def _check_robustness(spec: StudySpec, built: Any, family: str, file: str) -> None:
-    """A ``[robustness]`` variable of a robustness metric needs that metric measured."""
-    rob = spec.robustness
-    if rob is None:
-        return
-    from bayesgrok.metrics.suite import ROBUSTNESS_VARIABLES  # imports torch
-    measured = set(built.metric_names or ())
-    owner = {v: metric for metric, names in ROBUSTNESS_VARIABLES.items() for v in names}
-    named = {"metrics": list(rob.metrics or []), "onsets": list(rob.onsets),
-             "directions": list(rob.directions)}
-    for key, names in named.items():
-        for name in names:
-            if name in owner and owner[name] not in measured:
-                raise StudyError(file, f"robustness.{key}", f"{name!r} is recorded by the "
-                                 f"metric {owner[name]!r}, which model.metrics does not "
-                                 f"measure (it measures: {', '.join(sorted(measured)) or 'none'})",
-                                 name)
-    if rob.metrics is not None:
-        stray = [d for d in rob.directions if d not in rob.metrics]
-        if stray:
-            raise StudyError(file, "robustness.directions", "not among robustness.metrics",
-                             stray[0])
-
-
-def _check_methods(search: SearchConfig, built: Any, family: str, split: Any,
-                   file: str) -> None:
-    """Training methods need a PyTorch family; the penalty needs two operands to swap."""
-    torch_family = built.takes_methods
-    if search.perturbation is not None and not torch_family:
-        raise StudyError(file, "search.perturbation", f"family {family!r} is not a PyTorch "
-                         "family; only those train under input perturbation",
-                         search.perturbation.model_dump())
-    if search.commutativity_penalty > 0.0:
-        if not torch_family:
-            raise StudyError(file, "search.commutativity_penalty", f"family {family!r} is not "
-                             "a PyTorch family; only those take the penalty",
-                             search.commutativity_penalty)
-        cols = list(split.operand_columns)
-        if not cols or len(cols) % 2:
-            raise StudyError(file, "search.commutativity_penalty", f"task {split.name!r} has "
-                             "no two operands to swap", search.commutativity_penalty)
-
-
 def resolve_run(
     spec: StudySpec, path: Path, swept: dict[str, Any], label_names: set[str] | None = None
 ) -> RunSpec:
@@ -291,7 +237,7 @@ def resolve_run(
         raise StudyError(file, f"model.{key}", why or str(exc),
                          family_params.get(key)) from None
     if spec.landscape is not None and spec.landscape.plane == "pca":
-        _check_pca_landscape(spec, split, file)
+        check_pca_landscape(spec, split, file)
     elif spec.landscape is not None:
         known_coords = built.coordinates
         for axis in ("x", "y"):
@@ -318,9 +264,9 @@ def resolve_run(
             spec.search.snapshot_steps(split.n_train)
         except ValueError as exc:
             raise StudyError(file, "search.snapshots", str(exc), spec.search.snapshots) from None
-        _check_metrics(spec.search, built, family, file)
-        _check_robustness(spec, built, family, file)
-        _check_methods(spec.search, built, family, split, file)
+        check_metrics(spec.search, built, family, file)
+        check_robustness(spec, built, family, file)
+        check_methods(spec.search, built, family, split, file)
     config = _jsonable({
         "study": spec.name,
         "task": {"name": spec.task.name, **task_params},
@@ -341,23 +287,6 @@ def resolve_run(
         seeds=list(spec.sweep.seeds),
         config=config,
     )
-
-
-def _check_pca_landscape(spec: StudySpec, split: Any, file: str) -> None:
-    """A PCA-plane landscape needs three or more snapshots and a seed of the sweep."""
-    search = spec.search
-    try:
-        steps = search.snapshot_steps(split.n_train) if isinstance(search, SearchConfig) else []
-    except ValueError:
-        return  # late snapshot steps: the search's own check names them
-    if len(steps) < 3:
-        raise StudyError(file, "search.snapshots", "[landscape] plane = 'pca' needs 3 or "
-                         f"more snapshot steps; got {len(steps)}",
-                         getattr(search, "snapshots", None))
-    seed = spec.landscape.seed
-    if seed is not None and seed not in spec.sweep.seeds:
-        raise StudyError(file, "landscape.seed", f"not a seed of the sweep "
-                         f"({spec.sweep.seeds})", seed)
 
 
 def load_study(path: str | os.PathLike[str]) -> Study:
