@@ -29,7 +29,7 @@ import xarray as xr
 from bayesgrok.analysis.plane import Plane
 from bayesgrok.tasks.split import Split
 
-CHUNK = 256
+CHUNK = 32
 """Parameter vectors evaluated together (one ``vmap``)."""
 
 
