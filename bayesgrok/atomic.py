@@ -83,4 +83,9 @@ def netcdf_bytes(dataset: object) -> bytes:
     >>> netcdf_bytes(xr.Dataset({"a": ("x", [1.0])}))[:4]
     b'\\x89HDF'
     """
-    return bytes(dataset.to_netcdf(engine="h5netcdf"))  # type: ignore[attr-defined]
+    import dask
+
+    # numpy-backed data need no scheduler; without this, inside a Dask worker xarray asks
+    # the distributed scheduler for a lock named after the in-memory target, which fails
+    with dask.config.set(scheduler="synchronous"):
+        return bytes(dataset.to_netcdf(engine="h5netcdf"))  # type: ignore[attr-defined]

@@ -224,7 +224,8 @@ def test_snapshots_draw_the_guide_at_chosen_steps_as_inference_data(tmp_path):
     cfg = SearchConfig(optimizer="sgd", optimizer_args={"learning_rate": 1e-5}, steps=300,
                        log={"every": 100}, snapshots=[0, 300, 150], snapshot_draws=2000)
     ds, artifacts = jax_engine.run_with_artifacts(fam, splits, cfg)
-    assert sorted(artifacts) == ["posterior_step0", "posterior_step150", "posterior_step300"]
+    assert sorted(artifacts) == ["parameters", "posterior_step0", "posterior_step150",
+                                 "posterior_step300"]
     assert ds["step"].values.tolist() == [0, 100, 200, 300]  # snapshots are not logged steps
     start = artifacts["posterior_step0"]["posterior"]["w0"]
     assert dict(start.sizes) == {"chain": 3, "draw": 2000, "w0_dim_0": 4}
