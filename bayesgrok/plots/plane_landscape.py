@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import xarray as xr
+from matplotlib import patheffects
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -16,7 +17,9 @@ from bayesgrok.plots._common import save
 
 __all__ = ["plot_plane_landscape"]
 
-_AREA_COLOURS = {"LEHC": "#f4a261", "LELC": "#2a9d8f"}
+_AREA_COLOURS = {"LEHC": "#e76f51", "LELC": "#ffffff"}
+_PATH_COLOURS = ["#ff595e", "#ffca3a", "#8ac926", "#1982c4", "#ff924c", "#c5ca30"]
+_AREA_HATCHES = {"LEHC": "\\\\", "LELC": "//"}
 
 
 def _norm(values: np.ndarray) -> Normalize:
@@ -36,9 +39,9 @@ def _low_error(land: xr.Dataset) -> xr.DataArray:
 def plot_plane_landscape(land: xr.Dataset,
                          path: str | os.PathLike[str] | None = None) -> Figure:
     """Two panels, the error and the complexity over the plane (colour, log scale where
-    they span orders of magnitude), each with the plane's LEHC (orange) and LELC (green)
-    areas outlined and tinted, and every seed's projected path (a circle at its start, a
-    cross at its end).
+    they span orders of magnitude), each with the plane's LEHC (red outline, back-hatched)
+    and LELC (white outline, hatched) areas, and every seed's projected path (a circle at
+    its start, a cross at its end).
 
     Parameters
     ----------
@@ -79,20 +82,22 @@ def plot_plane_landscape(land: xr.Dataset,
         fig.colorbar(mesh, ax=ax, label=f"{name} (per data point)")
         for area, mask in areas.items():
             if mask.any():
-                ax.contourf(a, b, mask.astype(float), levels=[0.5, 1.5],
-                            colors=[_AREA_COLOURS[area]], alpha=0.35)
+                ax.contourf(a, b, mask.astype(float), levels=[0.5, 1.5], colors="none",
+                            hatches=[_AREA_HATCHES[area]])
                 ax.contour(a, b, mask.astype(float), levels=[0.5],
-                           colors=[_AREA_COLOURS[area]], linewidths=1.5)
+                           colors=[_AREA_COLOURS[area]], linewidths=2.0)
         for i, seed in enumerate(land["seed"].values):
             pa, pb = land["path_a"].values[i], land["path_b"].values[i]
-            line, = ax.plot(pa, pb, "-", lw=1.4, color=f"C{i % 10}", label=f"seed {seed}")
+            line, = ax.plot(pa, pb, "-", lw=2, color=_PATH_COLOURS[i % len(_PATH_COLOURS)],
+                            label=f"seed {seed}",
+                            path_effects=[patheffects.withStroke(linewidth=3.5, foreground="k")])
             ax.plot(pa[0], pb[0], "o", mfc="white", mec=line.get_color())
             ax.plot(pa[-1], pb[-1], "x", color="white", ms=8, mew=2)
         ax.set_xlabel(f"first principal direction ({ratio[0]:.0%} of the variance)")
         ax.set_ylabel(f"second principal direction ({ratio[1]:.0%})")
         ax.set_title(name)
-    handles = [Patch(color=c, alpha=0.5, label=f"{k} on the plane")
-               for k, c in _AREA_COLOURS.items()]
+    handles = [Patch(facecolor="0.6", edgecolor=c, hatch=_AREA_HATCHES[k], lw=2,
+                     label=f"{k} on the plane") for k, c in _AREA_COLOURS.items()]
     handles += axes[0].get_legend_handles_labels()[0]
     handles += [Line2D([], [], marker="o", ls="", mfc="white", mec="k", label="start"),
                 Line2D([], [], marker="x", ls="", color="k", label="end")]
