@@ -213,7 +213,7 @@ class SearchConfig(BaseModel):
         (:mod:`~bayesgrok.search.parameter_snapshots`). A family that can draw from the
         distribution its parameters describe (``posterior_draws``, as the variational
         Bayesian families) turns each into ArviZ InferenceData (``posterior_step<k>``);
-        ``snapshot_draws`` draws are taken per seed.
+        ``snapshot_draws`` draws are taken per seed (``0``: none, only the parameters).
     perturbation
         Train under adaptive Gaussian input perturbation (:class:`Perturbation`, REFERENCE
         C2); PyTorch families only.
@@ -255,7 +255,7 @@ class SearchConfig(BaseModel):
     log: LogSchedule = Field(default_factory=LogSchedule)
     metrics_log: LogSchedule | None = None
     snapshots: list[NonNegativeInt] | LogSchedule = Field(default_factory=list)
-    snapshot_draws: PositiveInt = 500
+    snapshot_draws: NonNegativeInt = 500
     perturbation: Perturbation | None = None
     commutativity_penalty: NonNegativeFloat = 0.0
     metrics_noise: NonNegativeFloat | None = None

@@ -21,7 +21,7 @@ def posterior_snapshots(
     parameters), each snapshot becomes a DataTree whose ``posterior`` group holds
     ``n_draws`` draws per seed, the seeds as ArviZ's chains (coordinate ``chain`` = the
     seed), so ArviZ's posterior plots work on variational posteriors. Families without
-    ``posterior_draws`` give no artifacts.
+    ``posterior_draws`` give no artifacts, nor does ``n_draws = 0``.
 
     Examples
     --------
@@ -34,7 +34,7 @@ def posterior_snapshots(
     >>> dict(out["posterior_step5"]["posterior"].sizes)
     {'chain': 3, 'draw': 10, 'w_dim_0': 2}
     """
-    if not family.draws_posterior or not snapshots:
+    if not family.draws_posterior or not snapshots or n_draws == 0:
         return {}
     import arviz_base as azb
 
