@@ -183,7 +183,8 @@ class DaskExecutor:
 
     def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any,
             group: bool = True) -> Iterator[RunOutcome]:
-        """Submit every group of runs as one task; yield outcomes as tasks finish."""
+        """Submit every group of runs as one task, at most one per worker thread at a time;
+        yield outcomes as tasks finish."""
         from distributed import as_completed
 
         if not runs:
@@ -194,12 +195,25 @@ class DaskExecutor:
             console = getattr(reporter, "console", None)
             if console is not None:
                 console.print(f"dask dashboard: {self.dashboard_link}")
-            by_key = {}
-            for runs_together in group_runs(runs, group):
+            # at most one task per worker thread in flight: a task waiting in a worker's
+            # queue would be blamed (counted towards allowed-failures) for that worker's
+            # death although it never started; queued here, it is simply sent elsewhere
+            waiting = list(group_runs(runs, group))
+            slots = max(1, sum(client.nthreads().values()))
+            by_key: dict[str, tuple[Any, tuple[RunSpec, ...]]] = {}
+
+            def submit() -> Any:
+                runs_together = tuple(waiting.pop(0))
                 future = client.submit(compute_and_store_group, runs_together, str(out),
                                        key=f"run-{runs_together[0].run_id}", pure=False)
                 by_key[future.key] = (future, runs_together)
-            for future in as_completed([f for f, _ in by_key.values()], loop=client.loop):
+                return future
+
+            pending = as_completed([submit() for _ in range(min(slots, len(waiting)))],
+                                   loop=client.loop)
+            for future in pending:
+                if waiting:
+                    pending.add(submit())
                 runs_together = by_key[future.key][1]
                 try:
                     outcomes = future.result()

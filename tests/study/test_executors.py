@@ -229,3 +229,39 @@ def test_worker_killed_during_a_run_has_the_run_retried(write_study, tmp_path):
     assert set(result.dataset["status"].values.ravel()) == {"ok"}
     for name in _run_files(out):
         trajectory.read(out / "runs" / name)
+
+
+def test_runs_queued_behind_a_killed_worker_are_not_blamed(write_study, tmp_path):
+    """With no retries allowed, the run whose worker dies fails; the runs that never started
+    are not counted against it (at most one task per worker thread is in flight)."""
+    import dask
+
+    path = write_study(SLOW.format(steps=3000, alphas=[0.5, 1.0, 1.5]))
+    out = tmp_path / "out"
+    killed: list[str] = []
+
+    def kill_the_worker(address: str) -> None:
+        with distributed.Client(address, timeout="30s", set_as_default=False) as client:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                busy = {w: keys for w, keys in client.processing().items() if keys}
+                if busy:
+                    worker, keys = next(iter(busy.items()))
+                    time.sleep(0.5)
+                    pid = client.run(os.getpid, workers=[worker])[worker]
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(str(keys[0]))
+                    return
+                time.sleep(0.05)
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=":0", silence_logs=50) as cluster:
+        killer = threading.Thread(target=kill_the_worker, args=(cluster.scheduler_address,))
+        killer.start()
+        result = run_study(path, out, figures=False,
+                           executor=DaskExecutor(scheduler=cluster.scheduler_address))
+        killer.join()
+    assert killed, "no worker was killed"
+    assert len(result.failed) == 1 and "KilledWorker" in next(iter(result.failed.values()))
+    assert len(result.computed) == 2  # the two runs queued behind it
