@@ -61,10 +61,10 @@ def test_a_bad_value_is_refused_naming_file_key_and_value(tmp_path, case):
 def test_every_error_of_a_file_is_reported_together(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(BASE.format(card="miller_linear", optimizer="sgd",
-                                search="steps = 0\nbatch_size = -3\nsnapshot_draws = 0"))
+                                search="steps = 0\nbatch_size = -3\nsnapshot_draws = -1"))
     result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if "bad.toml" in line]
-    keys = ("search.steps = 0", "search.batch_size = -3", "search.snapshot_draws = 0")
+    keys = ("search.steps = 0", "search.batch_size = -3", "search.snapshot_draws = -1")
     assert all(any(k in line for line in lines) for k in keys), result.output
     assert "constrained-int" not in result.output
