@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -295,7 +296,8 @@ def models_dirs(study_path: str | os.PathLike[str] | None = None) -> list[Path]:
     """Where model cards are looked up, in order.
 
     ``$BAYESGROK_MODELS`` (a path list), then ``models/`` beside the study's folder, then
-    the ``models/`` of the bayesgrok source tree.
+    ``models/`` in the current folder, then the cards shipped inside the package
+    (``bayesgrok/models``, package data: found from an installed wheel too).
 
     Examples
     --------
@@ -308,7 +310,8 @@ def models_dirs(study_path: str | os.PathLike[str] | None = None) -> list[Path]:
         dirs += [Path(p) for p in env.split(os.pathsep) if p]
     if study_path is not None:
         dirs.append(Path(study_path).resolve().parent.parent / "models")
-    dirs.append(Path(__file__).resolve().parents[2] / "models")
+    dirs.append(Path.cwd() / "models")
+    dirs.append(shipped_dir("models"))
     unique: list[Path] = []
     for d in dirs:
         if d not in unique:
@@ -316,9 +319,21 @@ def models_dirs(study_path: str | os.PathLike[str] | None = None) -> list[Path]:
     return unique
 
 
+def shipped_dir(name: str) -> Path:
+    """A folder of package data shipped with bayesgrok (``"models"``, ``"studies"``), from
+    the source tree or an installed wheel alike.
+
+    Examples
+    --------
+    >>> (shipped_dir("studies") / "quickstart.toml").is_file()
+    True
+    """
+    return Path(str(resources.files("bayesgrok") / name))
+
+
 def studies_dir() -> Path:
-    """The ``studies/`` folder of the bayesgrok source tree."""
-    return Path(__file__).resolve().parents[2] / "studies"
+    """The studies shipped with bayesgrok (package data, ``bayesgrok/studies``)."""
+    return shipped_dir("studies")
 
 
 def find_study(name: str | os.PathLike[str]) -> Path:
