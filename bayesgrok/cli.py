@@ -222,9 +222,43 @@ def _load(result: Path):  # noqa: ANN202 - returns an xarray Dataset
 @app.command()
 def show(
     result: Annotated[Path, typer.Argument(help="A results folder or its study.nc.")],
+    fmt: Annotated[str, typer.Option("--format", help="'table' (default), or 'csv' or "
+                                     "'json' (one record per run and seed) for scripts.")
+                   ] = "table",
 ) -> None:
     """Show a table of runs and seeds: status, onsets, gap and final accuracies."""
-    print_summary(out, _load(result), str(result))
+    if fmt not in ("table", "csv", "json"):
+        _fail(f"--format = {fmt!r}: choose 'table', 'csv' or 'json'")
+    ds = _load(result)
+    if fmt == "table":
+        print_summary(out, ds, str(result))
+        return
+    from bayesgrok.console_tables import summary_frame
+
+    frame = summary_frame(ds)
+    sys.stdout.write(frame.to_csv(index=False) if fmt == "csv"
+                     else frame.to_json(orient="records", indent=1) + "\n")
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="The new study's name (writes NAME.toml).")],
+    source: Annotated[
+        str | None, typer.Option("--from", help="Start from this study (a path or a shipped "
+                                 "study's name) instead of the commented template.")
+    ] = None,
+    folder: Annotated[Path, typer.Option("--dir", help="Where to write it.")] = Path("."),
+) -> None:
+    """Write a study file to start from: a commented template, or a copy of a study."""
+    from bayesgrok.study.errors import StudyError
+    from bayesgrok.study.new_study import new_study
+
+    try:
+        written = new_study(name, folder, source)
+    except StudyError as exc:
+        _fail(str(exc))
+        return
+    out.print(f"{written} (run it with: bayesgrok run {written})", highlight=False)
 
 
 @app.command()

@@ -44,6 +44,23 @@ def print_hypothesis(out: Console, table: pd.DataFrame, title: str) -> None:
     out.print(view)
 
 
+def summary_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """The summary table of a study dataset (one row per run and seed) with the study's own
+    thresholds, as ``bayesgrok show --format csv|json`` writes it.
+
+    Examples
+    --------
+    >>> from bayesgrok.analysis.regions import passage_example
+    >>> list(summary_frame(passage_example())[["seed", "train_onset"]].iloc[0])
+    [0, 10]
+    """
+    from bayesgrok.analysis import summary_table
+
+    mse = ds.attrs.get("mse_threshold")
+    return summary_table(ds, float(ds.attrs.get("threshold", 0.95)),
+                         mse_threshold=None if mse is None else float(mse))
+
+
 def print_summary(out: Console, ds: xr.Dataset, name: str) -> None:
     """Print a study dataset's runs and seeds as a rich table (status, onsets, gap, final
     accuracies, diagnostics), then its failures, divergences and threading.

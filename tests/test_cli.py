@@ -105,3 +105,39 @@ def test_run_takes_a_study_by_name(tmp_path, monkeypatch):
     assert (tmp_path / "out" / "study.nc").is_file()
     missing = runner.invoke(app, ["run", "no_such_study", "--out", str(tmp_path / "x")])
     assert missing.exit_code == 2
+
+
+def test_show_formats_for_scripts(write_study, tmp_path):
+    import io
+    import json
+
+    import pandas as pd
+
+    out = tmp_path / "res"
+    assert runner.invoke(app, ["run", str(write_study()), "--out", str(out),
+                               "--no-figures"]).exit_code == 0
+    as_csv = runner.invoke(app, ["show", str(out), "--format", "csv"])
+    table = pd.read_csv(io.StringIO(as_csv.stdout))
+    assert {"run", "seed", "train_onset", "val_onset", "gap", "status"} <= set(table.columns)
+    records = json.loads(runner.invoke(app, ["show", str(out), "--format", "json"]).stdout)
+    assert len(records) == len(table) and records[0]["run"] == table["run"][0]
+    bad = runner.invoke(app, ["show", str(out), "--format", "xml"])
+    assert bad.exit_code == 2 and "'xml'" in bad.output
+
+
+def test_new_writes_a_study_that_runs_and_refuses_to_overwrite(tmp_path):
+    from bayesgrok.study.resolve import load_study
+
+    made = runner.invoke(app, ["new", "first", "--dir", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    assert load_study(tmp_path / "first.toml").spec.name == "first"
+    assert "# " in (tmp_path / "first.toml").read_text()  # commented
+    copied = runner.invoke(app, ["new", "mine", "--dir", str(tmp_path), "--from",
+                                 "miller_gp_landscape"])
+    assert copied.exit_code == 0 and load_study(tmp_path / "mine.toml").spec.name == "mine"
+    again = runner.invoke(app, ["new", "first", "--dir", str(tmp_path)])
+    assert again.exit_code == 2 and "exists already" in again.output
+    for args in (["new", "bad/name"], ["new", "x", "--from", "no_such_study"],
+                 ["new", "y", "--from", "hypothesis_cross_family"]):
+        refused = runner.invoke(app, [*args, "--dir", str(tmp_path)])
+        assert refused.exit_code == 2, (args, refused.output)
