@@ -30,7 +30,8 @@ def plot_accuracy(
     Each panel shows the mean over seeds as a line, the min-max spread over seeds as a
     shaded band, each seed as a thin line (up to ``max_seed_lines`` seeds), a dotted
     horizontal line at ``threshold`` and dashed vertical lines at the mean onsets
-    (averaged over the seeds that cross; no line where none does).
+    (averaged over the seeds that cross, the legend saying how many: "3/5 seeds"; no line
+    where none does).
 
     The step axis is symmetric-log with ``linthresh=1``: linear on [0, 1] and logarithmic
     beyond, so that step 0 (the initial state) is shown at its true value instead of being
@@ -118,13 +119,14 @@ def _panel(
                 ax.plot(steps, da.sel(seed=seed).values, color=color, linewidth=0.6, alpha=0.45)
         if onsets is not None:
             hit = onsets[f"{split}_onset"].where(onsets[f"{split}_crossed"])
-            if bool(hit.notnull().any()):
+            crossed, total = int(hit.notnull().sum()), int(hit.size)
+            if crossed:  # the mean over the seeds that crossed, saying how many did
                 ax.axvline(
                     float(hit.mean()),
                     color=color,
                     linestyle="--",
                     linewidth=1,
-                    label=f"mean {_LABELS[split]} onset",
+                    label=f"mean {_LABELS[split]} onset ({crossed}/{total} seeds)",
                 )
     if level is not None:
         ax.axhline(level, color="grey", linestyle=":", linewidth=1, label=f"threshold {level:g}")

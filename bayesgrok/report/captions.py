@@ -15,8 +15,9 @@ FIGURES: tuple[tuple[str, str], ...] = (
     (r"accuracy\.png",
      "Training and validation accuracy against step, one panel per run: the mean over seeds "
      "as a line, the spread over seeds as a band, each seed as a thin line, the threshold "
-     "dotted and the mean onsets dashed. Regression studies show training and validation "
-     "MSE instead. The step axis is linear on [0, 1] and logarithmic beyond."),
+     "dotted and the mean onsets dashed (over the seeds that crossed, their number in the "
+     "legend). Regression studies show training and validation MSE instead. The step axis "
+     "is linear on [0, 1] and logarithmic beyond."),
     (r"error_complexity\.png",
      "Error against complexity, one panel per group of runs (family, by default: their terms "
      "are not on a common scale) and one line per seed, coloured by its run; a dot marks "
