@@ -77,9 +77,36 @@ def draw_inference_figures(out: Path, run_id: str) -> list[Path]:
         if name.startswith("posterior_step"):
             tree = xr.open_datatree(file, engine="h5netcdf").load()
             path = out / "figures" / f"{run_id}_{name}.png"
-            save_plot_collection(azp.plot_dist(few_sites(tree), backend="matplotlib"), path)
+            save_plot_collection(per_seed_densities(few_sites(tree)), path)
             written.append(path)
     return written
+
+
+def per_seed_densities(tree: xr.DataTree) -> object:
+    """ArviZ's posterior densities of a variational snapshot, one curve per seed (the
+    chains of :mod:`bayesgrok.search.posterior` are the seeds), overlaid in one panel per
+    quantity with a legend, never pooled across seeds.
+
+    Examples
+    --------
+    >>> import numpy as np, arviz_base as azb
+    >>> tree = azb.from_dict({"posterior": {"w": np.zeros((2, 50, 3)) + [[[0.0]], [[1.0]]]}})
+    >>> tree["posterior"]["w"] = tree["posterior"]["w"] + np.random.default_rng(0).normal(
+    ...     size=(2, 50, 3))
+    >>> len(per_seed_densities(tree).viz["figure"].item().axes)  # one panel per w entry
+    3
+    """
+    import arviz_plots as azp
+
+    post = tree["posterior"].to_dataset().rename({"chain": "seed"})
+    tree = xr.DataTree.from_dict({"posterior": post})
+    dims = sorted({d for v in post.data_vars.values() for d in v.dims} - {"seed", "draw"})
+    pc = azp.plot_dist(tree, sample_dims=["draw"], backend="matplotlib",
+                       aes={"color": ["seed"]}, cols=["__variable__", *dims],
+                       visuals={"point_estimate_text": False, "point_estimate": False,
+                                "credible_interval": False})
+    pc.add_legend("seed")
+    return pc
 
 
 def few_sites(tree: xr.DataTree, most: int = 8) -> xr.DataTree:
