@@ -40,7 +40,8 @@ def plot_probe(
     highlight: list[int] | None = None,
     log_y: bool | None = None,
 ) -> Figure:
-    """A probe against step: the mean over seeds of each element of its extra dimension.
+    """A probe against step: the mean over seeds of each element of its extra dimension,
+    one panel per run that records it (a study of several families draws no empty panel).
 
     Parameters
     ----------
@@ -64,10 +65,16 @@ def plot_probe(
     ...                 coords={"step": [0, 1, 2]})
     >>> len(plot_probe(ds, "w", highlight=[0]).axes[0].lines)
     4
+    >>> study = xr.concat([ds, ds * np.nan], "run").assign_coords(run=["linear", "gp"])
+    >>> [ax.get_title() for ax in plot_probe(study, "w").axes]
+    ['linear']
     """
     var = ds[name]
     (extra,) = [d for d in var.dims if d not in ("run", "seed", "step")]
     runs = list(ds["run"].values) if "run" in ds.dims else [None]
+    if len(runs) > 1:  # only the runs whose family records the probe: no empty panels
+        measured = var.notnull().any([d for d in var.dims if d != "run"])
+        runs = [r for r in runs if bool(measured.sel(run=r))] or runs[:1]
     fig = Figure(figsize=(4.8 * min(len(runs), 3), 3.6 * -(-len(runs) // 3)),
                  layout="constrained")
     axes = panel_grid(fig, len(runs))
@@ -80,7 +87,8 @@ def plot_probe(
         for i in range(one.sizes[extra]):
             line = mean.isel({extra: i})
             colour = None if (marked is None or i in marked) else "0.7"
-            label = f"{extra} {i}" if (marked is not None and i in marked) else None
+            named = (i in marked) if marked is not None else one.sizes[extra] <= 10
+            label = f"{extra} {i}" if named else None
             ax.plot(ds["step"].values, line.values, color=colour, linewidth=1.2 if colour is
                     None else 0.7, label=label, zorder=3 if colour is None else 2)
         step_axis(ax)
@@ -91,6 +99,8 @@ def plot_probe(
             ax.set_title(run_title(ds, run))
         if marked is not None and 0 < len(marked) <= 10:
             ax.legend(fontsize="small", title="grey: spurious" if highlight is None else None)
+        elif marked is None and one.sizes[extra] <= 10:
+            ax.legend(fontsize="small")
     save(fig, path)
     return fig
 
