@@ -134,6 +134,9 @@ def run(
     )
     if result.report is not None:
         err.print(f"report: {result.report} (and its Markdown twin)")
+    if result.old_figures_removed:
+        err.print(f"removed {result.out / 'figures'}: its figures showed an earlier run "
+                  "('bayesgrok plot' draws them again)", highlight=False, soft_wrap=True)
     if result.stopped:
         err.print(f"[bold red]stopped:[/] {result.stopped}. The finished runs are kept in "
                   f"{result.out / 'runs'}; free some space and run the same command again "
@@ -265,19 +268,31 @@ def new(
 def plot(
     result: Annotated[Path, typer.Argument(help="A results folder or its study.nc.")],
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Folder for the figures (default RESULT/figures).")
+        Path | None, typer.Option("--out", help="Draw the basic figures (accuracy, error "
+                                  "against complexity, terms, probes) into this folder "
+                                  "instead of redrawing RESULT/figures.")
     ] = None,
 ) -> None:
-    """Draw a result's figures again (accuracy curves, error against complexity)."""
+    """Draw a result's figures again: every figure 'run' draws, into RESULT/figures (stale
+    ones removed first); with --out, the basic figures into another folder."""
+    from bayesgrok.study.errors import StudyError
     from bayesgrok.study.figures import draw_figures
+    from bayesgrok.study.redraw import redraw_figures
 
     path = _resolve_result(result)
-    ds = _load(result)
-    folder = out_dir if out_dir is not None else path.parent / "figures"
-    mse = ds.attrs.get("mse_threshold")
-    for written in draw_figures(ds, folder, threshold=float(ds.attrs.get("threshold", 0.95)),
-                                mse_threshold=None if mse is None else float(mse)):
-        out.print(str(written))
+    if out_dir is None:
+        try:
+            written = redraw_figures(path.parent)
+        except StudyError as exc:
+            _fail(str(exc))
+            return
+    else:
+        ds = _load(result)
+        mse = ds.attrs.get("mse_threshold")
+        written = draw_figures(ds, out_dir, threshold=float(ds.attrs.get("threshold", 0.95)),
+                               mse_threshold=None if mse is None else float(mse))
+    for item in written:
+        out.print(str(item), highlight=False)
 
 
 @app.command()

@@ -141,3 +141,19 @@ def test_new_writes_a_study_that_runs_and_refuses_to_overwrite(tmp_path):
                  ["new", "y", "--from", "hypothesis_cross_family"]):
         refused = runner.invoke(app, [*args, "--dir", str(tmp_path)])
         assert refused.exit_code == 2, (args, refused.output)
+
+
+def test_plot_redraws_every_figure_and_no_figures_removes_stale_ones(write_study, tmp_path):
+    out = tmp_path / "res"
+    assert runner.invoke(app, ["run", str(write_study()), "--out", str(out)]).exit_code == 0
+    drawn = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert "regions_paths.png" in drawn  # drawn by the regions output, not draw_figures
+    (out / "figures" / "stale.png").write_bytes(b"")
+    redrawn = runner.invoke(app, ["plot", str(out)])
+    assert redrawn.exit_code == 0, redrawn.output
+    assert sorted(p.name for p in (out / "figures").glob("*.png")) == drawn
+    # a changed study run without figures: the old figures would show the old runs
+    (out / "runs" / next(p.name for p in (out / "runs").glob("*.nc"))).unlink()
+    again = runner.invoke(app, ["run", str(write_study()), "--out", str(out), "--no-figures"])
+    assert again.exit_code == 0 and "removed" in again.output
+    assert not (out / "figures").exists()

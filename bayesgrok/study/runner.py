@@ -11,6 +11,7 @@ midway computes only what is missing when run again.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,7 @@ class StudyResult:
     report: Path | None = None
     removed: list[Path] = field(default_factory=list)  # stale outputs cleared by force
     stopped: str = ""  # why the study stopped before its last run (a full disk), or ""
+    old_figures_removed: bool = False  # --no-figures removed figures of an earlier run
 
 
 class StudyInterrupted(KeyboardInterrupt):
@@ -200,6 +202,10 @@ def _run_locked(study: Study, path: str | Path, out: Path, result: StudyResult,
         except OSError:
             pass
         return
+    if not figures and (result.computed or result.failed) and (out / "figures").is_dir():
+        # runs changed and no figures are drawn: the old ones would show earlier results
+        shutil.rmtree(out / "figures")
+        result.old_figures_removed = True
     write_outputs(study, out, finished, result.failed, figures=figures, tracebacks=tracebacks)
     if finished or result.failed:
         result.dataset = trajectory.read(out / "study.nc", study=True)
