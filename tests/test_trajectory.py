@@ -80,3 +80,24 @@ def test_combine_fills_a_step_coordinate_some_runs_lack():
     study = combine({"a": with_epoch, "b": example()}, {"lr": [0.1, 0.2]})
     assert study["epoch"].sel(run="a").values.tolist() == [0.0, 0.5, 1.0, 1.5]
     assert np.isnan(study["epoch"].sel(run="b").values).all()
+
+
+@pytest.mark.parametrize("kind", ["linear", "gp_regression", "mlp"])
+def test_every_variable_of_a_trajectory_says_what_it_is(kind):
+    """CF-style long_name, units and description on every variable (issue 22, item 3)."""
+    from bayesgrok.families import make_family
+    from bayesgrok.search.config import SearchConfig
+    from bayesgrok.search.engines import engine_for
+    from bayesgrok.tasks import make_task
+
+    task = {"linear": ("linear_sign", {}), "gp_regression": ("noisy_sine", {}),
+            "mlp": ("parity", {"n_points": 40, "n_train": 30})}[kind]
+    splits = [make_task(task[0], seed=0, **task[1])]
+    family = make_family(kind)
+    args = {"lr": 0.01} if kind == "mlp" else {"learning_rate": 0.01}
+    cfg = SearchConfig(optimizer="adam", optimizer_args=args, steps=4, log={"every": 2})
+    ds, _ = engine_for(family)(family, splits, cfg)
+    for name, var in ds.data_vars.items():
+        assert {"long_name", "units", "description"} <= set(var.attrs), name
+    if ds.attrs.get("objective_note"):
+        assert ds.attrs["objective_note"] in ds["error"].attrs["description"]

@@ -21,6 +21,7 @@ import xarray as xr
 from bayesgrok.search.threads import thread_settings
 from bayesgrok.tasks.split import Split
 from bayesgrok.trajectory import SCHEMA_VERSION, validate
+from bayesgrok.variables import describe
 
 
 def versions(*packages: str) -> dict[str, str]:
@@ -144,4 +145,4 @@ def assemble(variables: Mapping[str, tuple[tuple[str, ...], Any]], *, seeds: Seq
     ds["status"] = ("seed", np.asarray(list(status), dtype=object))
     ds["status"].attrs["reasons"] = json.dumps(dict(reasons))
     ds.attrs = dict(attrs)
-    return validate(ds)
+    return validate(describe(ds))
