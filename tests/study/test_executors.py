@@ -195,30 +195,34 @@ def test_study_killed_midway_resumes_with_exactly_the_missing_runs(write_study, 
     assert set(result.dataset["status"].values.ravel()) == {"ok"}
 
 
+def _kill_a_busy_worker(address: str, killed: list[str]) -> None:
+    """SIGKILL the first worker that is computing a run, half a second into it; note its
+    task in ``killed``."""
+    with distributed.Client(address, timeout="30s", set_as_default=False) as client:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            busy = {w: keys for w, keys in client.processing().items() if keys}
+            if busy:
+                worker, keys = next(iter(busy.items()))
+                time.sleep(0.5)  # let it get into the run
+                if worker not in client.processing():
+                    continue
+                pid = client.run(os.getpid, workers=[worker])[worker]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(str(keys[0]))
+                return
+            time.sleep(0.05)
+
+
 def test_worker_killed_during_a_run_has_the_run_retried(write_study, tmp_path):
     path = write_study(SLOW.format(steps=3000, alphas=[0.5, 1.0, 1.5]))
     out = tmp_path / "out"
     killed: list[str] = []
 
-    def kill_a_busy_worker(address: str) -> None:
-        with distributed.Client(address, timeout="30s", set_as_default=False) as client:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                busy = {w: keys for w, keys in client.processing().items() if keys}
-                if busy:
-                    worker, keys = next(iter(busy.items()))
-                    time.sleep(0.5)  # let it get into the run
-                    if worker not in client.processing():
-                        continue
-                    pid = client.run(os.getpid, workers=[worker])[worker]
-                    os.kill(pid, signal.SIGKILL)
-                    killed.append(str(keys[0]))
-                    return
-                time.sleep(0.05)
-
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0", silence_logs=50) as cluster:
-        killer = threading.Thread(target=kill_a_busy_worker, args=(cluster.scheduler_address,))
+        killer = threading.Thread(target=_kill_a_busy_worker,
+                                  args=(cluster.scheduler_address, killed))
         killer.start()
         result = run_study(path, out, figures=False,
                            executor=DaskExecutor(scheduler=cluster.scheduler_address))
@@ -240,24 +244,11 @@ def test_runs_queued_behind_a_killed_worker_are_not_blamed(write_study, tmp_path
     out = tmp_path / "out"
     killed: list[str] = []
 
-    def kill_the_worker(address: str) -> None:
-        with distributed.Client(address, timeout="30s", set_as_default=False) as client:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                busy = {w: keys for w, keys in client.processing().items() if keys}
-                if busy:
-                    worker, keys = next(iter(busy.items()))
-                    time.sleep(0.5)
-                    pid = client.run(os.getpid, workers=[worker])[worker]
-                    os.kill(pid, signal.SIGKILL)
-                    killed.append(str(keys[0]))
-                    return
-                time.sleep(0.05)
-
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                      dashboard_address=":0", silence_logs=50) as cluster:
-        killer = threading.Thread(target=kill_the_worker, args=(cluster.scheduler_address,))
+        killer = threading.Thread(target=_kill_a_busy_worker,
+                                  args=(cluster.scheduler_address, killed))
         killer.start()
         result = run_study(path, out, figures=False,
                            executor=DaskExecutor(scheduler=cluster.scheduler_address))
