@@ -297,6 +297,8 @@ def _run(
         snapshots[0] = jax.device_get(state[0])
     records: list[dict[str, np.ndarray]] = []
     length = min(total + 1, SEGMENT)
+    if checkpoint is not None and checkpoint.every_steps:  # checkpoints fall on segment ends
+        length = min(length, max(1, checkpoint.every_steps))
     resumed_at = None
     if checkpoint is not None and (saved := checkpoint.load_arrays()) is not None:
         state, records, snapshots, resumed_at = jax_checkpoint.restore(saved, state, params)

@@ -269,3 +269,22 @@ def test_out_on_a_disk_with_too_little_space_is_warned_before_any_work(tmp_path,
     with pytest.warns(folder.LowDiskSpaceWarning, match="MB free on its disk"):
         folder.check_out(tmp_path / "out", "tiny.toml", study)
     assert not (tmp_path / "out").exists()
+
+
+def test_short_checkpoint_intervals_shorten_jax_segments_and_change_nothing(tmp_path):
+    """A run whose 512-step segment takes long (A3: the whole run) can still checkpoint:
+    ``checkpoint_every`` below 512 shortens the compiled segments, bit for bit the same."""
+    from bayesgrok.families import make_family
+    from bayesgrok.search import jax_engine
+
+    splits = [make_task("zero_one", seed=s) for s in (0, 1)]
+    cfg = SearchConfig(optimizer="adam", optimizer_args={"learning_rate": 0.01}, steps=120,
+                       log={"every": 5})
+    family = make_family("gp_classification")
+    path = tmp_path / "run.checkpoint"
+    _interrupted(lambda **kw: jax_engine.run(family, splits, cfg, **kw),
+                 Checkpoint(path, "fp", every_steps=37))
+    resumed = jax_engine.run(family, splits, cfg, checkpoint=Checkpoint(path, "fp",
+                                                                        every_steps=37))
+    assert resumed.attrs["resumed_at_step"] == 37
+    _same_data(jax_engine.run(family, splits, cfg), resumed)
