@@ -66,14 +66,16 @@ class StudyInterrupted(KeyboardInterrupt):
     Examples
     --------
     >>> str(StudyInterrupted(Path("out"), ["a"], ["b", "c"]))
-    'interrupted: 3 run(s) finished (1 reused, 2 computed) and kept in out/runs'
+    'interrupted: 3 run(s) finished (1 reused, 2 computed) and kept in out/runs: a, b, c'
     """
 
     def __init__(self, out: Path, reused: list[str], computed: list[str]) -> None:
         self.out, self.reused, self.computed = Path(out), list(reused), list(computed)
-        super().__init__(f"interrupted: {len(reused) + len(computed)} run(s) finished "
+        done = [*reused, *computed]
+        named = f": {', '.join(done)}" if 0 < len(done) <= 10 else ""
+        super().__init__(f"interrupted: {len(done)} run(s) finished "
                          f"({len(reused)} reused, {len(computed)} computed) and kept in "
-                         f"{self.out / 'runs'}")
+                         f"{self.out / 'runs'}{named}")
 
 
 def run_study(
