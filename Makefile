@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow lint setup clean
+.PHONY: run test test-slow lint setup clean docs
 
 setup: $(STAMP)
 
@@ -24,8 +24,19 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+# the documentation site (docs/_build/html/index.html), warnings as errors;
+# `make docs GALLERY=0` skips running the gallery's examples (CI does)
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	BAYESGROK_DOCS_GALLERY=$(or $(GALLERY),1) $(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
 lint: $(STAMP)
-	$(BIN)/ruff check bayesgrok tests benchmarks
+	$(BIN)/ruff check bayesgrok tests benchmarks docs
 
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) results .pytest_cache docs/_build docs/api docs/auto_examples

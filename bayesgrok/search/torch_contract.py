@@ -13,7 +13,7 @@ module, never an engine.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import torch
@@ -21,7 +21,7 @@ import torch
 from bayesgrok.search.formula import constructor_arguments, objective_formula
 from bayesgrok.tasks.split import Split
 
-Probes = dict[str, tuple[tuple[str, ...], np.ndarray]]
+Probes: TypeAlias = dict[str, tuple[tuple[str, ...], np.ndarray]]
 """Extra measurements: ``{name: (extra dims, array)}``."""
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
