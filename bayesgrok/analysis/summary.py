@@ -35,11 +35,9 @@ def swept_parameters(ds: xr.Dataset) -> list[str]:
     >>> swept_parameters(example())
     []
     """
-    return [
-        str(name)
-        for name, coord in ds.coords.items()
-        if name not in ds.indexes and coord.dims == ("run",)
-    ]
+    from bayesgrok.sweep_selection import swept_coordinates
+
+    return swept_coordinates(ds)
 
 
 def per_seed_variables(ds: xr.Dataset) -> list[str]:
