@@ -87,6 +87,7 @@ ENGINES: dict[tuple[str, str], Engine] = {
                                 group="bayesgrok.search.jax_engine:run_group",
                                 checkpoints=True),
     ("torch", "optimize"): Engine("bayesgrok.search.torch_engine:run_with_artifacts", "torch",
+                                  group="bayesgrok.search.torch_engine:run_group",
                                   checkpoints=True),
     ("jax", "nuts"): Engine("bayesgrok.search.nuts_engine:run",
                             requires=(lambda family: family.samplable,

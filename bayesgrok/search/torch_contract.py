@@ -13,6 +13,7 @@ module, never an engine.
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -314,3 +315,20 @@ class TorchFamily:
         """
         return constructor_arguments(self)
 
+
+    def program_key(self) -> str:
+        """What runs trained together must share: the family's class and every
+        hyperparameter (one family object computes the objective of a whole group, see
+        :func:`bayesgrok.search.torch_engine.run_group`).
+
+        Examples
+        --------
+        >>> from bayesgrok.families.mlp import MLP
+        >>> MLP(widths=[8]).program_key() == MLP(widths=[8]).program_key()
+        True
+        >>> MLP(widths=[8]).program_key() == MLP(widths=[16]).program_key()
+        False
+        """
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}:" + json.dumps(
+            self.config(), sort_keys=True, default=repr)

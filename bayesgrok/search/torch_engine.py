@@ -34,6 +34,7 @@ import xarray as xr
 from bayesgrok.search import record, torch_batched, torch_checkpoint
 from bayesgrok.search.checkpoint import Checkpoint
 from bayesgrok.search.config import SearchConfig
+from bayesgrok.search.engines import Member
 from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.parameter_snapshots import snapshot_tree, torch_vector
 from bayesgrok.search.torch_contract import TorchFamily
@@ -122,21 +123,58 @@ def run_with_artifacts(
     >>> ds.attrs["engine"], int(ds.attrs["total_steps"]), artifacts
     ('torch', 6, {})
     """
+    if seeds is not None and len(seeds) != len(splits):
+        raise ValueError(f"run: {len(seeds)} seeds for {len(splits)} splits")
+    member = Member(family, splits, [s.seed for s in splits] if seeds is None else seeds,
+                    config)
+    return run_group([member], search, progress=progress, checkpoint=checkpoint)[0]
+
+
+def run_group(members: Sequence[Member], search: SearchConfig, *,
+              progress: Progress | None = None,
+              checkpoint: Checkpoint | None = None) -> list[tuple[xr.Dataset, dict[str, Any]]]:
+    """Run several runs of one model shape together; return each run's trajectory and
+    artifacts, as :func:`run_with_artifacts` would have alone.
+
+    Every seed of every member keeps its own model (initialised by its own family and
+    seed), its own data and its own minibatch stream. When the family trains seeds together
+    (``vectorize_seeds``), all of them, across members, are one
+    :class:`~bayesgrok.search.torch_batched.SeedBatch`: one stacked forward and backward
+    pass and one optimizer step per training step for the whole group. Otherwise they run
+    one after another, as in a run alone. A seed that diverges is recorded as diverged in
+    its own run and the others go on. ``checkpoint`` saves and resumes the whole group.
+
+    Examples
+    --------
+    >>> from bayesgrok.families.mlp import MLP
+    >>> from bayesgrok.tasks import make_task
+    >>> cfg = SearchConfig(optimizer="sgd", optimizer_args={"lr": 0.1}, steps=20,
+    ...                    log={"every": 10})
+    >>> members = [Member(MLP(widths=[8]), [make_task("parity", seed=s, n_points=40,
+    ...                                                n_train=30)], [s]) for s in (0, 1)]
+    >>> [(ds.attrs["trained_with_runs"], dict(ds.sizes)) for ds, _ in run_group(members, cfg)]
+    [(2, {'seed': 1, 'step': 3}), (2, {'seed': 1, 'step': 3})]
+    """
+    if not members:
+        raise ValueError("run_group: no members given")
+    splits = [s for m in members for s in m.splits]
+    seeds = [int(s) for m in members for s in m.seeds]
+    families = [m.family for m in members for _ in m.splits]
     if not splits:
         raise ValueError("run: no splits given")
-    seeds = [s.seed for s in splits] if seeds is None else [int(s) for s in seeds]
     if len(seeds) != len(splits):
         raise ValueError(f"run: {len(seeds)} seeds for {len(splits)} splits")
-    first = splits[0]
+    first, family = splits[0], families[0]
     if any(s.x_train.shape != first.x_train.shape or s.x_val.shape != first.x_val.shape
            for s in splits):
-        raise ValueError("all seeds of a run need the same data shapes")
+        raise ValueError("all seeds of a run (or a group) need the same data shapes")
     started = time.perf_counter()
     if search.metrics_noise is not None:
-        family.metric_noise = float(search.metrics_noise)
+        for fam in {id(f): f for f in families}.values():
+            fam.metric_noise = float(search.metrics_noise)
     spec = OptimizerSpec.parse("torch", search.optimizer, search.optimizer_args)  # once
-    states = [start_seed(family, s, seed, search, spec)
-              for s, seed in zip(splits, seeds, strict=True)]
+    states = [start_seed(fam, s, seed, search, spec)
+              for fam, s, seed in zip(families, splits, seeds, strict=True)]
     steps = search.logged_steps(first.n_train)  # log and metrics_log together
     metric_steps = set(search.metrics_steps(first.n_train).tolist())
     logged = set(steps.tolist())
@@ -159,30 +197,39 @@ def run_with_artifacts(
             if batch is not None:
                 batch.advance(target - done, done)
             else:
-                for state in states:
+                for fam, state in zip(families, states, strict=True):
                     if state.alive:
-                        advance_seed(family, state, target - done, done)
+                        advance_seed(fam, state, target - done, done)
             if progress is not None:
                 progress(target - done)
             done = target
         if done in logged:
-            for state in states:
-                log_seed(family, state, done, done in metric_steps)
+            for fam, state in zip(families, states, strict=True):
+                log_seed(fam, state, done, done in metric_steps)
         if done in snapshot_steps:
             snapshots[done] = np.stack([torch_vector(state.model)[0] for state in states])
         if checkpoint is not None and done < total and checkpoint.due(done):
             torch_checkpoint.save(checkpoint, states, batch, done, snapshots)
     wall = time.perf_counter() - started
-    ds = _dataset(family, states, search, steps, config, wall, spec.decay)
-    if resumed_at is not None:
-        ds.attrs["resumed_at_step"] = resumed_at
-    artifacts = {}
-    if snapshots:
-        _, tensors, shapes = torch_vector(states[0].model)
-        order = sorted(snapshots)
-        artifacts["parameters"] = snapshot_tree(
-            order, np.stack([snapshots[s] for s in order], axis=1), seeds, tensors, shapes)
-    return ds, artifacts
+    results = []
+    start = 0
+    for member in members:
+        part = slice(start, start + len(member.splits))
+        start = part.stop
+        own = states[part]
+        ds = _dataset(member.family, own, search, steps, member.config, wall, spec.decay)
+        ds.attrs["trained_with_runs"] = len(members)
+        if resumed_at is not None:
+            ds.attrs["resumed_at_step"] = resumed_at
+        artifacts = {}
+        if snapshots:
+            _, tensors, shapes = torch_vector(own[0].model)
+            order = sorted(snapshots)
+            artifacts["parameters"] = snapshot_tree(
+                order, np.stack([snapshots[s][part] for s in order], axis=1),
+                [s.seed for s in own], tensors, shapes)
+        results.append((ds, artifacts))
+    return results
 
 
 def _stack(states: Sequence[SeedState]) -> dict[str, np.ndarray]:

@@ -1,13 +1,16 @@
 """Runs trained together: the sweep points of a study that share one compiled program.
 
 Runs whose families differ only in their starting values (``initial_values``: A5's three
-starts, A6's ``sigma_init`` values) and that share the task and the search are one
-*group*: their engine's group runner (the engine table's ``group`` entry; the JAX engine's
-:func:`~bayesgrok.search.jax_engine.run_group`) trains all their seeds in one vmapped
-program. Each run still writes its own files, so resumption works run by run: a
-half-finished group is regrouped from the runs still to do. When a group raises, its runs
-are computed again one by one, so that only the failing run is recorded as failed. A study
-turns grouping off with ``[execution] group = false``.
+starts, A6's ``sigma_init`` values), whose task draws have one shape (the same sizes,
+kind and classes: A4's operations at one number of random bits) and that share the search
+are one *group*: their engine's group runner (the engine table's ``group`` entry: the JAX
+engine's :func:`~bayesgrok.search.jax_engine.run_group` trains all their seeds in one
+vmapped program, the PyTorch engine's :func:`~bayesgrok.search.torch_engine.run_group` in
+one stacked forward and backward pass per step) trains them together.
+Each run still writes its own files, so resumption works run by run: a half-finished group
+is regrouped from the runs still to do. When a group raises, its runs are computed again
+one by one, so that only the failing run is recorded as failed. A study turns grouping off
+with ``[execution] group = false``.
 """
 
 from __future__ import annotations
@@ -28,16 +31,16 @@ def group_key(run: RunSpec) -> str | None:
     --------
     >>> from bayesgrok.study.resolve import load_study
     >>> from bayesgrok.study.examples import tiny_study
-    >>> key = group_key(load_study(tiny_study()).runs[0])
-    >>> key.startswith('{"family": "bayesgrok.families.linear.LinearRegression')
-    True
+    >>> key = json.loads(group_key(load_study(tiny_study()).runs[0]))
+    >>> key["family"].split(":")[0], key["data"]["task"], key["data"]["n_train"]
+    ('bayesgrok.families.linear.LinearRegression', 'linear_sign', 2)
     """
     family = run.build_family()
     entry = engine_entry(family, run.search.method)
     if not entry.group:
         return None
-    return json.dumps({"family": family.program_key(), "task": run.task,
-                       "task_params": run.task_params,
+    data = run.data_shape or {"task": run.task, "task_params": run.task_params}
+    return json.dumps({"family": family.program_key(), "data": data,
                        "search": run.search.model_dump(mode="json")},
                       sort_keys=True, default=repr)
 

@@ -66,6 +66,7 @@ class RunSpec:
     search: SearchConfig | NUTSConfig
     seeds: list[int]
     config: dict[str, Any] = field(default_factory=dict)
+    data_shape: dict[str, Any] = field(default_factory=dict)
 
     def build_family(self) -> Any:
         """A fresh family object for this run."""
@@ -156,6 +157,18 @@ def _check_params(
     merged = {k: v for k, v in known.items() if v is not inspect.Parameter.empty}
     merged.update(given)
     return merged
+
+
+def _data_shape(preview: Any) -> dict[str, Any]:
+    """What a task draw gives a compiled program: sizes, kind, classes and the columns a
+    family or metric reads; not the values (an operation, a slope, a seeding)."""
+    return _jsonable({
+        "task": preview.name, "kind": preview.kind, "n_train": preview.n_train,
+        "n_val": preview.n_val, "n_features": preview.n_features,
+        "n_classes": preview.n_classes, "accuracy": preview.accuracy,
+        "operand_columns": list(preview.operand_columns),
+        "spurious_columns": list(preview.spurious_columns),
+    })
 
 
 def _jsonable(value: Any) -> Any:
@@ -286,6 +299,7 @@ def resolve_run(
         search=spec.search,
         seeds=list(spec.sweep.seeds),
         config=config,
+        data_shape=_data_shape(split),
     )
 
 

@@ -3,6 +3,7 @@ with ``fail = true`` raise inside the engine (a failure no check before the run 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from bayesgrok.families.linear import LinearRegression
@@ -53,3 +54,54 @@ class Fragile(Breakable):
 
     def probes(self, p: Any, train: Any) -> dict[str, Any]:
         return {}
+
+
+@functools.cache
+def _scalar_class() -> type:
+    """A torch module holding one scalar parameter ``p`` (defined on first use: torch is
+    imported only by the torch tests; one class, so that seeds stack)."""
+    import torch
+
+    class Scalar(torch.nn.Module):
+        def __init__(self, start: float) -> None:
+            super().__init__()
+            self.p = torch.nn.Parameter(torch.tensor([start]))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.p * x[:, 0]
+
+    return Scalar
+
+
+@functools.cache
+def _torch_family() -> type:
+    from bayesgrok.search.torch_contract import TorchFamily
+
+    class TorchFragile(TorchFamily):
+        """A PyTorch scalar model p with error p^2 mean(y^2): plain gradient descent with
+        learning rate lr multiplies p by (1 - 2 lr mean(y^2)) each step, so a run whose
+        targets are large (A1's task with a steep ``slope``) diverges and one with small
+        targets does not, though both have one shape (one group)."""
+
+        name = "torch_fragile"
+        vectorize_seeds = True
+
+        def __init__(self, complexity_weight: float = 0.0, precision: str = "float64") -> None:
+            super().__init__(complexity_weight, precision)
+
+        def build(self, split: Any, seed: int) -> Any:
+            return _scalar_class()(1.0)
+
+        def error(self, model: Any, x: Any, y: Any) -> Any:
+            return (model.p[0] ** 2) * (y**2).mean()
+
+        def predict(self, model: Any, x: Any) -> Any:
+            return model(x)
+
+    return TorchFragile
+
+
+def __getattr__(name: str) -> Any:  # TorchFragile, defined when first asked for
+    if name == "TorchFragile":
+        return _torch_family()
+    raise AttributeError(name)

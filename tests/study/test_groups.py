@@ -127,3 +127,89 @@ def test_execution_group_must_be_a_boolean(write_study, value):
     body = STARTS.format(execution=f"[execution]\ngroup = {value!r}".replace("'", '"'))
     with pytest.raises(StudyError, match="group"):
         load_study(write_study(body))
+
+
+# --- the PyTorch engine: sweep points of one shape (A4's operations) train together -----
+
+CONCEALMENT = """
+name = "{name}"
+[task]
+name = "modular"
+seeding = "published"
+p = 7
+n_samples = 80
+n_train = 60
+n_extra_bits = 4
+[model]
+card = "miller_concealment_mlp"
+widths = [16]
+[search]
+optimizer = "sgd"
+optimizer_args = {{ learning_rate = 0.1, weight_decay = 1e-2 }}
+epochs = 6
+batch_size = 8
+log = {{ every = 7 }}
+[sweep]
+seeds = [0, 1]
+grid = {{ "task.operation" = ["add", "sub", "quad"] }}
+{execution}
+"""
+
+
+def test_torch_points_of_one_shape_train_together_bit_for_bit(write_study, tmp_path):
+    on_path = write_study(CONCEALMENT.format(name="on", execution=""), "on.toml")
+    off_path = write_study(CONCEALMENT.format(name="on", execution="[execution]\ngroup = false"),
+                           "off.toml")
+    assert [len(g) for g in group_runs(load_study(on_path).runs)] == [3]
+    on = _runs(run_study(on_path, tmp_path / "on", figures=False).out)
+    off = _runs(run_study(off_path, tmp_path / "off", figures=False).out)
+    assert sorted(on) == sorted(off) and len(on) == 3  # one run file per point
+    for name, ds in on.items():
+        assert ds.attrs["trained_with_runs"] == 3
+        assert off[name].attrs["trained_with_runs"] == 1
+        for var in ("error", "complexity", "objective", "val_error", "train_accuracy",
+                    "val_accuracy", "weight_norm"):
+            np.testing.assert_array_equal(ds[var].values, off[name][var].values)
+
+
+def test_a_half_finished_torch_group_resumes_with_the_missing_points(write_study, tmp_path):
+    path = write_study(CONCEALMENT.format(name="resume", execution=""))
+    first = run_study(path, tmp_path / "out", figures=False)
+    before = _runs(first.out)
+    lost = sorted(before)[0]
+    (first.out / "runs" / lost).unlink()
+    second = run_study(path, tmp_path / "out", figures=False)
+    assert len(second.reused) == 2 and len(second.computed) == 1
+    after = _runs(second.out)
+    assert after[lost].attrs["trained_with_runs"] == 1  # computed alone this time
+    np.testing.assert_array_equal(after[lost]["error"].values, before[lost]["error"].values)
+
+
+def test_a_diverging_point_of_a_torch_group_stops_no_other(write_study, tmp_path):
+    study = """
+name = "torch_fragile"
+[task]
+name = "linear_sign"
+n_train = 20
+[model]
+family = "breakable_family:TorchFragile"
+[search]
+optimizer = "sgd"
+optimizer_args = { lr = 0.1 }
+steps = 300
+log = { every = 50 }
+[sweep]
+seeds = [0, 1]
+grid = { "task.slope" = [0.3, 30.0] }
+"""
+    path = write_study(study)
+    assert [len(g) for g in group_runs(load_study(path).runs)] == [2]
+    result = run_study(path, tmp_path / "out", figures=False)
+    runs = {ds.attrs["run_id"]: ds for ds in _runs(result.out).values()}
+    status = sorted(tuple(ds["status"].values.tolist()) for ds in runs.values())
+    assert status == [("diverged", "diverged"), ("ok", "ok")]
+    for ds in runs.values():
+        assert ds.attrs["trained_with_runs"] == 2
+        if (ds["status"] == "ok").all():
+            assert np.isfinite(ds["error"]).all()
+            assert float(ds["error"].isel(step=-1).max()) < float(ds["error"].isel(step=0).min())
