@@ -7,7 +7,9 @@ Variants, alternated ``--repeats`` times and timed as wall clock of the whole pr
 * ``ref``: the same with the code of an earlier commit (``--ref REF``, checked out into a
   temporary git worktree), to measure a change side by side;
 * ``lean``: a lean script doing the same work without the library (``--lean``; for A5,
-  ``benchmarks/lean/a5_gp_landscape.py``, one ``jit`` for all three starts).
+  ``benchmarks/lean/a5_gp_landscape.py``, one ``jit`` for all three starts);
+* ``group off``: this checkout with the study's grouping of sweep points turned off
+  (``--group-off``: a copy of the study with ``[execution] group = false``).
 
 The first round warms the compilation cache and is not counted. Prints medians and the
 ratios to ``bayesgrok``'s time.
@@ -46,6 +48,8 @@ def main() -> None:
     parser.add_argument("--study", default="studies/miller_gp_landscape.toml")
     parser.add_argument("--ref", help="an earlier commit to compare with")
     parser.add_argument("--no-lean", action="store_true", help="skip the lean script")
+    parser.add_argument("--group-off", action="store_true",
+                        help="also time the study with grouping off")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp())
@@ -61,6 +65,14 @@ def main() -> None:
         subprocess.run(["git", "worktree", "add", "-q", "--detach", str(tree), args.ref],
                        cwd=ROOT, check=True)
         variants[f"ref {args.ref}"] = (study("ref"), {**env, "PYTHONPATH": str(tree)})
+    if args.group_off:
+        text = (ROOT / args.study).read_text()
+        if "[execution]" in text:
+            raise SystemExit(f"{args.study} has its own [execution] table: edit it instead")
+        off = work / Path(args.study).name
+        off.write_text(text + "\n[execution]\ngroup = false\n")
+        variants["group off"] = ([str(BIN), "run", str(off), "--out", str(work / "off"),
+                                  "--no-figures"], {**env, "PYTHONPATH": str(ROOT)})
     lean = LEAN.get(Path(args.study).stem)
     if lean is not None and not args.no_lean:
         variants["lean"] = ([sys.executable, str(lean)], env)
