@@ -35,6 +35,7 @@ from bayesgrok.metrics.norms import last_layer_norm, weight_norm
 from bayesgrok.metrics.rank import feature_ranks, tunnel_length
 from bayesgrok.metrics.suite import ROBUSTNESS_METRICS, check_metric_names, robustness_metrics
 from bayesgrok.search.torch_contract import Probes, TorchFamily
+from bayesgrok.search.torch_device import to_device
 from bayesgrok.tasks.split import Split
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
@@ -236,7 +237,8 @@ class MLP(TorchFamily):
         torch.Size([4, 5])
         """
         if noise > 0.0:
-            x = x + noise * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            x = x + noise * to_device(torch.randn(x.shape, generator=generator,
+                                                  dtype=x.dtype), x.device)
         for layer in model.layers[:-1]:
             x = model.activation(layer(x))
         return x
@@ -288,8 +290,8 @@ class MLP(TorchFamily):
         >>> sorted(fam.probes(fam.build(split, 0), split))
         ['last_layer_norm', 'weight_norm']
         """
-        return {"weight_norm": ((), weight_norm(model).numpy()),
-                "last_layer_norm": ((), last_layer_norm(model).numpy())}
+        return {"weight_norm": ((), weight_norm(model).cpu().numpy()),
+                "last_layer_norm": ((), last_layer_norm(model).cpu().numpy())}
 
     def metrics(self, model: nn.Module, split: Split, data: dict[str, torch.Tensor]) -> Probes:
         """The expensive measurements named in ``metrics``, one value per Linear layer.

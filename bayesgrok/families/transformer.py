@@ -268,7 +268,7 @@ class Transformer(TorchFamily):
         >>> list(Transformer().probes(net, None))
         ['weight_norm']
         """
-        return {"weight_norm": ((), weight_norm(model).numpy())}
+        return {"weight_norm": ((), weight_norm(model).cpu().numpy())}
 
     def metrics(self, model: nn.Module, split: Split, data: dict[str, torch.Tensor]) -> Probes:
         """The robustness metrics named in ``metrics`` (see

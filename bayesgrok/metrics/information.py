@@ -298,8 +298,8 @@ def information_metrics(
             if perturbed_features is not None:
                 noisy = perturbed_features(batch, generator)
             else:
-                noise = torch.randn(batch.shape, generator=generator, dtype=batch.dtype,
-                                    device=batch.device)
+                noise = torch.randn(batch.shape, generator=generator,  # the seed's draws,
+                                    dtype=batch.dtype).to(batch.device)  # on any device
                 noisy = features(batch + noise_std * noise)
             r_c = gram_matrix(clean.reshape(clean.shape[0], -1))
             r_p = gram_matrix(noisy.reshape(noisy.shape[0], -1))

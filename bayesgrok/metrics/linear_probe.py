@@ -74,8 +74,9 @@ def linear_probe_accuracy(
     """
     train_features = train_features.detach()
     val_features = val_features.detach()
-    train_labels = torch.as_tensor(train_labels, dtype=torch.long)
-    val_labels = torch.as_tensor(val_labels, dtype=torch.long)
+    device = train_features.device  # the probe trains where the features are
+    train_labels = torch.as_tensor(train_labels, dtype=torch.long, device=device)
+    val_labels = torch.as_tensor(val_labels, dtype=torch.long, device=device)
     if train_features.ndim != 2 or val_features.ndim != 2:
         raise ValueError("features must be n x width")
     if train_features.shape[1] != val_features.shape[1]:
@@ -86,12 +87,13 @@ def linear_probe_accuracy(
     n, width = train_features.shape
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
-        probe = nn.Linear(width, n_classes).to(train_features.dtype)
+        probe = nn.Linear(width, n_classes).to(train_features.dtype)  # drawn on the CPU
+    probe = probe.to(device)
     optimizer = torch.optim.Adam(probe.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(int(seed))
     with torch.enable_grad():
         for _ in range(epochs):
-            order = torch.randperm(n, generator=generator)
+            order = torch.randperm(n, generator=generator).to(device)
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
                 optimizer.zero_grad(set_to_none=True)

@@ -123,7 +123,8 @@ def perturbed_accuracy_and_loss(
             if not torch.is_floating_point(x):
                 raise TypeError(f"cannot add Gaussian noise to {x.dtype} inputs: pass "
                                 "perturbed_logits that injects the noise")
-            noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+            noise = torch.randn(x.shape, generator=generator,  # the seed's draws, on the CPU
+                                dtype=x.dtype).to(x.device)
             logits = logits_fn(x + noise_std * noise)
         accuracy = (logits.argmax(dim=-1) == y).double().mean()
         loss = loss_fn(logits, y)

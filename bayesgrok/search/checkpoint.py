@@ -125,7 +125,7 @@ class Checkpoint:
         if not self.path.is_file():
             return None
         try:
-            state = torch.load(self.path, weights_only=True)
+            state = torch.load(self.path, weights_only=True, map_location="cpu")
         except Exception:  # noqa: BLE001 - any unreadable file means: start afresh
             return None
         if not isinstance(state, dict) or state.get("fingerprint") != self.fingerprint:

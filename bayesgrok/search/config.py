@@ -230,6 +230,13 @@ class SearchConfig(BaseModel):
         resumes where it was (:mod:`~bayesgrok.search.checkpoint`); ``None`` (default):
         every two minutes of wall time, so only long runs write one; ``0``: never. It
         changes no result, so it is not part of the recorded configuration.
+    device
+        Where a PyTorch family trains and is measured: ``"cpu"`` (default), ``"cuda"``,
+        ``"cuda:N"``, or ``"auto"`` (a GPU when torch sees one, else the CPU); see
+        :mod:`bayesgrok.search.torch_device`. The device used and its name are recorded in
+        the trajectory's attributes. JAX families run on JAX's default device whatever
+        this says. ``"cpu"`` is left out of the recorded configuration (runs from before
+        this key keep their ids).
     threads
         Pin the number of threads XLA's CPU client and torch compute with (see
         :func:`bayesgrok.search.threads.pin_threads`), for results that must not depend on
@@ -260,6 +267,7 @@ class SearchConfig(BaseModel):
     commutativity_penalty: NonNegativeFloat = 0.0
     metrics_noise: NonNegativeFloat | None = None
     threads: PositiveInt | None = None
+    device: Annotated[str, Field(pattern=r"^(cpu|auto|cuda(:[0-9]+)?|mps)$")] = "cpu"
     checkpoint_every: Annotated[int, Strict(), Field(ge=0, le=MAX_STEPS)] | None = None
 
     @model_validator(mode="after")
@@ -311,6 +319,8 @@ class SearchConfig(BaseModel):
         if self.metrics_noise is None:
             out.pop("metrics_noise", None)
         out.pop("checkpoint_every", None)  # how often state is saved changes no result
+        if self.device == "cpu":  # configurations from before devices keep their form
+            out.pop("device", None)
         return out
 
     @property

@@ -238,7 +238,8 @@ def run_group(members: Sequence[Member], search: SearchConfig, *,
             objective_note=member.family.objective_note,
             precision="float64" if x64 else "float32", total_steps=total,
             packages=["jax", "optax"], wall_time_s=wall, optimizer_decay=spec.decay,
-            trained_with_runs=len(members))
+            trained_with_runs=len(members), device=jax.devices()[0].platform,
+            device_name=jax.devices()[0].device_kind)
         if resumed_at is not None:
             attrs["resumed_at_step"] = resumed_at
         ds = record.assemble(variables, seeds=member_seeds, steps=steps,

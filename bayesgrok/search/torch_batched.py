@@ -120,7 +120,8 @@ class SeedBatch:
         self.buffers: dict[str, torch.Tensor] = {f"model.{k}": v for k, v in buffers.items()}
         self.x = torch.stack([s.data["x_train"] for s in self.states])
         self.y = torch.stack([s.data["y_train"] for s in self.states])
-        self._rows = torch.arange(len(self.states))[:, None]
+        self.device = self.x.device
+        self._rows = torch.arange(len(self.states), device=self.device)[:, None]
         wrapper = _Objective(family, copy.deepcopy(models[0]))
 
         def one(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor],
@@ -161,6 +162,10 @@ class SeedBatch:
         alive = torch.tensor([s.alive for s in self.states])
         if not bool(alive.any()):
             return
+        if self.device.type != "cpu":
+            self._advance_on_device(n, done, alive.to(self.device))
+            self.sync()
+            return
         for t in range(n):
             idx = torch.stack([s.stream.next() for s in self.states])
             losses = self.objectives(idx)
@@ -185,6 +190,31 @@ class SeedBatch:
                     p.grad = g
             self.optimizer.step()
         self.sync()
+
+    def _advance_on_device(self, n: int, done: int, alive: torch.Tensor) -> None:
+        """:meth:`advance` on an accelerator, without waiting for the device inside the
+        loop: each seed's first non-finite step is kept on the device and read once, after
+        the ``n`` steps; from that step on the seed's objective and gradient are masked out
+        (its slice still takes the optimizer's weight decay, but is not read again)."""
+        first_bad = torch.full(alive.shape, -1, dtype=torch.long, device=self.device)
+        shapes = {id(p): (-1,) + (1,) * (p.dim() - 1) for p in self._leaves}
+        for t in range(n):
+            idx = torch.stack([s.stream.next() for s in self.states])
+            losses = self.objectives(idx)
+            live = alive & (first_bad < 0)
+            bad = live & ~torch.isfinite(losses.detach())
+            first_bad = torch.where(bad, torch.full_like(first_bad, t), first_bad)
+            live = live & ~bad
+            total = torch.where(live, losses, torch.zeros_like(losses)).sum()
+            grads = torch.autograd.grad(total, self._leaves, allow_unused=True)
+            with torch.no_grad():
+                keep = live.to(self._leaves[0].dtype)
+                for p, g in zip(self._leaves, grads, strict=True):
+                    p.grad = None if g is None else g * keep.view(shapes[id(p)])
+            self.optimizer.step()
+        for i, at in enumerate(first_bad.tolist()):  # the one read of the segment
+            if at >= 0 and self.states[i].alive:
+                self._stop(i, f"non-finite objective at step {done + at}")
 
     def _stop(self, i: int, reason: str) -> None:
         """Mark seed ``i`` diverged; its model keeps the parameters it has now."""

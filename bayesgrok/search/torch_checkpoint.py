@@ -87,7 +87,7 @@ def restore(saved: dict[str, Any], states: Sequence[SeedState], batch: SeedBatch
         state.model.load_state_dict(kept["model"])
         state.optimizer.load_state_dict(kept["optimizer"])
         state.stream.generator.set_state(kept["generator"])
-        state.stream._order = kept["order"]
+        state.stream._order = kept["order"].to(state.stream.device)
         state.alive, state.reason = bool(kept["alive"]), str(kept["reason"])
         state.records = [None if r is None else {k: v.numpy() for k, v in r.items()}
                          for r in kept["records"]]

@@ -142,7 +142,8 @@ class TorchFamily:
         True
         """
         if noise > 0.0:
-            x = x + noise * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            x = x + noise * torch.randn(x.shape, generator=generator,  # the seed's draws,
+                                        dtype=x.dtype).to(x.device)    # on any device
         return model(x)
 
     def loss_of(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -38,6 +38,7 @@ from bayesgrok.search.engines import Member
 from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.parameter_snapshots import snapshot_tree, torch_vector
 from bayesgrok.search.torch_contract import TorchFamily
+from bayesgrok.search.torch_device import device_name
 from bayesgrok.search.torch_measure import log_seed
 from bayesgrok.search.torch_methods import methods_note
 from bayesgrok.search.torch_seed import SeedState, advance_seed, start_seed
@@ -254,6 +255,7 @@ def _dataset(family: TorchFamily, states: Sequence[SeedState], search: SearchCon
              steps: np.ndarray, config: dict[str, Any] | None, wall: float,
              decay: str) -> xr.Dataset:
     first = states[0].split
+    device = states[0].data["x_train"].device
     seeds = [s.seed for s in states]
     probe_dims = {k: tuple(d) for k, (d, _) in family.probes(states[0].model, first).items()}
     metric_dims = {k: d for s in states for k, d in s.metric_dims.items()}
@@ -271,7 +273,8 @@ def _dataset(family: TorchFamily, states: Sequence[SeedState], search: SearchCon
         total_steps=search.total_steps(first.n_train), packages=["torch"],
         wall_time_s=wall, optimizer_decay=decay,
         metrics_steps=json.dumps(search.metrics_steps(first.n_train).tolist()),
-        training_methods=methods_note(family, search))
+        training_methods=methods_note(family, search),
+        device=str(device), device_name=device_name(device))
     return record.assemble(
         variables, seeds=seeds, steps=steps, epochs=search.epoch_of(steps, first.n_train),
         status=["ok" if s.alive else "diverged" for s in states],

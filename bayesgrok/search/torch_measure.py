@@ -18,6 +18,11 @@ from bayesgrok.search.torch_seed import SeedState
 from bayesgrok.tasks.split import Split
 
 
+def _host(value: Any) -> np.ndarray:
+    """A measurement as a float64 numpy array, fetched from the device when it is on one."""
+    return np.asarray(torch.as_tensor(value).detach().double().cpu().numpy())
+
+
 def measure(family: TorchFamily, model: torch.nn.Module, split: Split,
             data: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
     """Error, complexity, objective, validation error, accuracy or MSE and probes of
@@ -54,9 +59,9 @@ def measure(family: TorchFamily, model: torch.nn.Module, split: Split,
                     hits = torch.sign(pred) == torch.sign(target)
                     out[f"{part}_accuracy"] = hits.double().mean()
         probes = family.probes(model, split)
-    values = {k: np.asarray(torch.as_tensor(v).detach().double().numpy()) for k, v in out.items()}
+    values = {k: _host(v) for k, v in out.items()}
     for name, (_, value) in probes.items():
-        values[name] = np.asarray(torch.as_tensor(value).detach().double().numpy())
+        values[name] = _host(value)
     return values
 
 
@@ -79,7 +84,7 @@ def measure_metrics(family: TorchFamily, model: torch.nn.Module, split: Split,
     model.eval()
     with torch.no_grad():
         found = family.metrics(model, split, data)
-    return {name: (tuple(dims), np.asarray(torch.as_tensor(value).detach().double().numpy()))
+    return {name: (tuple(dims), _host(value))
             for name, (dims, value) in found.items()}
 
 

@@ -18,6 +18,7 @@ from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.torch_batches import BatchStream
 from bayesgrok.search.torch_contract import TorchFamily
+from bayesgrok.search.torch_device import resolve_device
 from bayesgrok.search.torch_methods import Methods, method_objective, methods_for
 from bayesgrok.tasks.split import Split
 
@@ -39,9 +40,11 @@ class SeedState:
     methods: Methods | None = None
 
 
-def tensors_of(split: Split, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+def tensors_of(split: Split, dtype: torch.dtype,
+               device: torch.device | None = None) -> dict[str, torch.Tensor]:
     """The split's ``x_train``, ``y_train``, ``x_val`` and ``y_val`` as tensors: inputs
-    (and regression targets) in ``dtype``, class labels as ``long``.
+    (and regression targets) in ``dtype``, class labels as ``long``, on ``device`` (default
+    the CPU), moved there once per run.
 
     Examples
     --------
@@ -52,10 +55,10 @@ def tensors_of(split: Split, dtype: torch.dtype) -> dict[str, torch.Tensor]:
     """
     ydtype = torch.long if split.kind == "classification" else dtype
     return {
-        "x_train": torch.as_tensor(split.x_train, dtype=dtype),
-        "y_train": torch.as_tensor(split.y_train, dtype=ydtype),
-        "x_val": torch.as_tensor(split.x_val, dtype=dtype),
-        "y_val": torch.as_tensor(split.y_val, dtype=ydtype),
+        "x_train": torch.as_tensor(split.x_train, dtype=dtype, device=device),
+        "y_train": torch.as_tensor(split.y_train, dtype=ydtype, device=device),
+        "x_val": torch.as_tensor(split.x_val, dtype=dtype, device=device),
+        "y_val": torch.as_tensor(split.y_val, dtype=ydtype, device=device),
     }
 
 
@@ -92,13 +95,16 @@ def start_seed(family: TorchFamily, split: Split, seed: int, search: SearchConfi
     >>> state.alive, type(state.optimizer).__name__
     (True, 'SGD')
     """
+    device = resolve_device(search.device)
     model = build_model(family, split, seed)
+    if device.type != "cpu":
+        model = model.to(device)  # drawn on the CPU from the seed: the same on every device
     spec = optimizer or OptimizerSpec.parse("torch", search.optimizer, search.optimizer_args)
     frozen = family.frozen(model)
     trained = [p for name, p in model.named_parameters() if name not in frozen]
-    stream = BatchStream(split.n_train, search.batch(split.n_train), seed)
-    return SeedState(seed, split, tensors_of(split, family.dtype), model, spec.torch(trained),
-                     stream, methods=methods_for(search, seed))
+    stream = BatchStream(split.n_train, search.batch(split.n_train), seed, device)
+    return SeedState(seed, split, tensors_of(split, family.dtype, device), model,
+                     spec.torch(trained), stream, methods=methods_for(search, seed))
 
 
 def advance_seed(family: TorchFamily, state: SeedState, n: int, done: int) -> None:
@@ -117,6 +123,9 @@ def advance_seed(family: TorchFamily, state: SeedState, n: int, done: int) -> No
     x, y = state.data["x_train"], state.data["y_train"]
     full = state.stream.batch >= state.stream.n  # full batch: no copy of the set per step
     state.model.train()
+    if x.device.type != "cpu":
+        _advance_on_device(family, state, n, done, x, y, full)
+        return
     for t in range(n):
         idx = state.stream.next()
         xb, yb = (x, y) if full else (x[idx], y[idx])
@@ -131,3 +140,28 @@ def advance_seed(family: TorchFamily, state: SeedState, n: int, done: int) -> No
             return
         loss.backward()
         state.optimizer.step()
+
+
+def _advance_on_device(family: TorchFamily, state: SeedState, n: int, done: int,
+                       x: torch.Tensor, y: torch.Tensor, full: bool) -> None:
+    """:func:`advance_seed` on an accelerator: the objective's finiteness is kept on the
+    device and read once, after the ``n`` steps, so the loop never waits for the device.
+    A seed that diverged is stopped then, with the first non-finite step as its reason;
+    its parameters are those after the ``n`` steps (it is not measured again)."""
+    first_bad = torch.full((), -1, dtype=torch.long, device=x.device)
+    for t in range(n):
+        idx = state.stream.next()
+        xb, yb = (x, y) if full else (x[idx], y[idx])
+        state.optimizer.zero_grad(set_to_none=True)
+        if state.methods is None:
+            loss = family.objective(state.model, xb, yb)
+        else:
+            loss = method_objective(family, state.model, state.split, state.methods, xb, yb)
+        bad = ~torch.isfinite(loss.detach()) & (first_bad < 0)
+        first_bad = torch.where(bad, torch.full_like(first_bad, t), first_bad)
+        loss.backward()
+        state.optimizer.step()
+    at = int(first_bad)  # the one read of the segment
+    if at >= 0:
+        state.alive = False
+        state.reason = f"non-finite objective at step {done + at}"

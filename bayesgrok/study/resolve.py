@@ -268,6 +268,13 @@ def resolve_run(
             engine.check_optimizer(spec.search.optimizer, spec.search.optimizer_args)
         except OptimizerError as exc:
             raise StudyError(file, f"search.{exc.key}", str(exc), exc.value) from None
+        if built.backend == "torch" and spec.search.device != "cpu":
+            from bayesgrok.search.torch_device import DeviceUnavailable, resolve_device
+
+            try:
+                resolve_device(spec.search.device)
+            except DeviceUnavailable as exc:
+                raise StudyError(file, "search.device", str(exc), spec.search.device) from None
         try:
             spec.search.check_length(split.n_train)
         except ValueError as exc:
