@@ -191,7 +191,8 @@ def test_a_killed_study_resumes_from_its_checkpoint_bit_for_bit(tmp_path, kind):
 
 def test_ctrl_c_names_the_finished_runs_and_says_the_same_command_resumes(tmp_path):
     study = tmp_path / "s.toml"
-    study.write_text(TORCH_STUDY.format(steps=4000, every=2000))
+    # long after the first checkpoint, so that the signal always lands mid-run
+    study.write_text(TORCH_STUDY.format(steps=40000, every=2000))
     code, output = _kill_at_checkpoint(study, tmp_path / "out", signal.SIGINT)
     assert code == 130, output
     assert "interrupted: 0 run(s) finished" in output
