@@ -8,7 +8,9 @@ logging every 19 steps as ``studies/miller_concealment.toml`` does):
 * ``group``: the engine's group runner on the six operations x seeds 0-2 (18 run-seeds in
   one stacked program: what ``bayesgrok run`` does with grouping on);
 * ``run``: the engine on one run (add, seeds 0-2 stacked): grouping off;
-* ``loop``: the engine with seeds one after another (``vectorize_seeds = False``).
+* ``loop``: the engine with seeds one after another (``vectorize_seeds = False``);
+* ``bare``: the group logged only at its first and last step: the recording overhead at
+  A4's own schedule is ``group / bare - 1``.
 
 Prints seconds per run-seed and the ratios to ``group``. ``--epochs`` shortens all of
 them alike.
@@ -79,10 +81,15 @@ def main() -> None:
     times["group"] = per_run_seed(OPERATIONS, args.bits, search)
     times["run"] = per_run_seed(["add"], args.bits, search)
     times["loop"] = per_run_seed(["add"], args.bits, search, vectorize=False)
+    total = search.total_steps(600)
+    bare = SearchConfig(optimizer="sgd", optimizer_args={"lr": 0.1, "weight_decay": 1e-2},
+                        epochs=args.epochs, batch_size=32, log={"at": [0, total]})
+    times["bare"] = per_run_seed(OPERATIONS, args.bits, bare)
     print(f"A4, l = {args.bits}, {args.epochs} epochs, logging every 19 steps "
           "(seconds per run-seed; ratio: time / group's time)")
     for name, seconds in times.items():
         print(f"  {name:6s} {seconds:7.2f} s   {seconds / times['group']:5.2f}x")
+    print(f"recording overhead at A4's schedule: {times['group'] / times['bare'] - 1:+.0%}")
 
 
 if __name__ == "__main__":
