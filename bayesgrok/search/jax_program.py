@@ -24,7 +24,16 @@ from bayesgrok.search.optimizer_spec import OptimizerSpec
 
 
 def select_batch(train: Batch, key: jax.Array, t: jax.Array, batch: int) -> Batch:
-    """The ``t``-th batch of a shuffled stream that reshuffles the training set every epoch."""
+    """The ``t``-th batch of a shuffled stream that reshuffles the training set every epoch.
+
+    Examples
+    --------
+    >>> train = Batch(jnp.arange(4.0)[:, None], jnp.arange(4.0))
+    >>> key = jax.random.PRNGKey(0)
+    >>> seen = [select_batch(train, key, jnp.asarray(t), 2).y for t in (0, 1)]
+    >>> sorted(jnp.concatenate(seen).tolist())  # one epoch: every point once
+    [0.0, 1.0, 2.0, 3.0]
+    """
     n = train.x.shape[0]
     if batch == n:
         return train
@@ -38,6 +47,13 @@ def select_batch(train: Batch, key: jax.Array, t: jax.Array, batch: int) -> Batc
 
 
 def all_finite(tree: Any) -> jax.Array:
+    """Whether every leaf of a pytree is finite everywhere (one boolean scalar).
+
+    Examples
+    --------
+    >>> bool(all_finite({"a": jnp.ones(2), "b": jnp.asarray(jnp.nan)}))
+    False
+    """
     leaves = jax.tree_util.tree_leaves(tree)
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 

@@ -332,7 +332,13 @@ def shipped_dir(name: str) -> Path:
 
 
 def studies_dir() -> Path:
-    """The studies shipped with bayesgrok (package data, ``bayesgrok/studies``)."""
+    """The studies shipped with bayesgrok (package data, ``bayesgrok/studies``).
+
+    Examples
+    --------
+    >>> (studies_dir() / "quickstart.toml").is_file()
+    True
+    """
     return shipped_dir("studies")
 
 
@@ -360,7 +366,17 @@ def find_study(name: str | os.PathLike[str]) -> Path:
 
 
 def find_card(name: str, study_path: str | os.PathLike[str], key: str = "model.card") -> Path:
-    """The path of model card ``name``, or a :class:`StudyError` naming the study file."""
+    """The path of model card ``name``, or a :class:`StudyError` naming the study file.
+
+    Examples
+    --------
+    >>> find_card("miller_linear", "study.toml").name
+    'miller_linear.toml'
+    >>> find_card("nope", "study.toml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bayesgrok.study.errors.StudyError: study.toml: model.card = 'nope': no model card ...
+    """
     for d in models_dirs(study_path):
         candidate = d / f"{name}.toml"
         if candidate.is_file():
@@ -374,7 +390,14 @@ def find_card(name: str, study_path: str | os.PathLike[str], key: str = "model.c
 
 
 def load_card(name: str, study_path: str | os.PathLike[str]) -> tuple[Path, ModelCard]:
-    """Find, read and validate model card ``name``."""
+    """Find, read and validate model card ``name``.
+
+    Examples
+    --------
+    >>> path, card = load_card("miller_linear", "study.toml")
+    >>> card.family
+    'linear'
+    """
     path = find_card(name, study_path)
     raw = load_toml(path)
     try:

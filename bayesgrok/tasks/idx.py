@@ -84,7 +84,17 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def read_raw(path: Path) -> tuple[bytes, bytes]:
-    """The file's bytes and its uncompressed content (gzip detected from the first bytes)."""
+    """The file's bytes and its uncompressed content (gzip detected from the first bytes).
+
+    Examples
+    --------
+    >>> import gzip, tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "x.gz"
+    >>> _ = path.write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 2, 7, 9])))
+    >>> data, raw = read_raw(path)
+    >>> list(raw[-2:]), data[:2] == bytes([0x1F, 0x8B])
+    ([7, 9], True)
+    """
     try:
         data = path.read_bytes()
         raw = gzip.decompress(data) if data[:2] == _GZIP_MAGIC else data
@@ -96,7 +106,17 @@ def read_raw(path: Path) -> tuple[bytes, bytes]:
 
 
 def parse_idx(path: Path, raw: bytes) -> np.ndarray:
-    """Check an IDX header and payload (uncompressed ``raw``) and return the array."""
+    """Check an IDX header and payload (uncompressed ``raw``) and return the array.
+
+    Examples
+    --------
+    >>> parse_idx(Path("labels"), bytes([0, 0, 8, 1, 0, 0, 0, 2, 7, 9])).tolist()
+    [7, 9]
+    >>> parse_idx(Path("labels"), bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 9]))
+    Traceback (most recent call last):
+    ...
+    bayesgrok.tasks.idx.MNISTError: labels: truncated: expected 3 bytes of labels, found 2
+    """
     if len(raw) < 4:
         raise MNISTError(f"{path}: too short for an IDX header ({len(raw)} bytes)")
     if raw[0] != 0 or raw[1] != 0:

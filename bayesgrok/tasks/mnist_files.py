@@ -108,7 +108,16 @@ def mnist_cache_dir() -> Path:
 
 
 def find_file(directory: Path, role: str) -> Path | None:
-    """The file of a role in a directory: the official ``.gz`` name, else the unzipped one."""
+    """The file of a role in a directory: the official ``.gz`` name, else the unzipped one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "t10k-labels-idx1-ubyte").write_bytes(b"")
+    >>> find_file(folder, "test_labels").name, find_file(folder, "test_images")
+    ('t10k-labels-idx1-ubyte', None)
+    """
     name = MNIST_FILES[role][0]
     for candidate in (directory / name, directory / name.removesuffix(".gz")):
         if candidate.is_file():
@@ -162,7 +171,16 @@ def _download(role: str, directory: Path) -> Path:
 
 
 def file_stamp(path: Path) -> tuple[str, int, int]:
-    """``(path, size, mtime_ns)``: what a cached read of the file is keyed on."""
+    """``(path, size, mtime_ns)``: what a cached read of the file is keyed on.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "f"
+    >>> _ = path.write_bytes(b"abc")
+    >>> file_stamp(path)[1]
+    3
+    """
     stat = path.stat()
     return str(path), stat.st_size, stat.st_mtime_ns
 
