@@ -129,7 +129,22 @@ def plot_trajectory_trace(
 
 
 def save_plot_collection(pc: object, path: str | os.PathLike[str]) -> None:
-    """Save an ArviZ (matplotlib backend) plot collection's figure as PNG and close it."""
+    """Save an ArviZ (matplotlib backend) plot collection's figure as PNG and close it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from arviz_base import from_dict
+    >>> from arviz_plots import plot_dist
+    >>> draws = {"posterior": {"w": np.random.default_rng(0).normal(size=(2, 50))}}
+    >>> pc = plot_dist(from_dict(draws), backend="matplotlib")
+    >>> path = Path(tempfile.mkdtemp()) / "w.png"
+    >>> save_plot_collection(pc, path)
+    >>> path.read_bytes()[:4] == b"\\x89PNG"
+    True
+    """
     import io
     from pathlib import Path
 

@@ -50,7 +50,20 @@ def save(checkpoint: Checkpoint, state: tuple, records: list[dict[str, np.ndarra
 def restore(saved: tuple[dict[str, np.ndarray], dict[str, Any]], state: tuple,
              params: Any) -> tuple[tuple, list[dict[str, np.ndarray]], dict[int, Any], int]:
     """The carry, measurements and snapshots of a checkpoint, in the shapes of a fresh
-    ``state`` (its structure and dtypes); and the iteration to resume at."""
+    ``state`` (its structure and dtypes); and the iteration to resume at.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> ck = Checkpoint(Path(tempfile.mkdtemp()) / "run.ckpt", "fp", every_steps=1)
+    >>> state = ({"w": jnp.ones((2, 3))}, jnp.ones(2, dtype=bool))
+    >>> save(ck, state, [], {}, done=7)
+    >>> fresh = ({"w": jnp.zeros((2, 3))}, jnp.zeros(2, dtype=bool))
+    >>> restored, _, _, done = restore(ck.load_arrays(), fresh, fresh[0])
+    >>> float(restored[0]["w"].sum()), bool(restored[1].all()), done
+    (6.0, True, 7)
+    """
     arrays, meta = saved
     leaves, treedef = jax.tree_util.tree_flatten(state)
     restored = [jnp.asarray(arrays[f"state.{i}"], dtype=leaf.dtype)

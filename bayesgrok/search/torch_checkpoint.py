@@ -78,7 +78,29 @@ def restore(saved: dict[str, Any], states: Sequence[SeedState], batch: SeedBatch
             snapshots: dict[int, np.ndarray] | None = None) -> int:
     """Put a saved state into freshly started ``states`` (and ``batch``, and the snapshots
     into ``snapshots``); return the step it was saved at. Raises ``ValueError`` when the
-    saved seeds are not these."""
+    saved seeds are not these.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from bayesgrok.families.mlp import MLP
+    >>> from bayesgrok.search.config import SearchConfig
+    >>> from bayesgrok.search.torch_seed import advance_seed, start_seed
+    >>> from bayesgrok.tasks import make_task
+    >>> cfg = SearchConfig(optimizer="sgd", optimizer_args={"lr": 0.1}, steps=4)
+    >>> split = make_task("parity", seed=0, n_points=20, n_train=10)
+    >>> state = start_seed(MLP(widths=[4]), split, 0, cfg)
+    >>> advance_seed(MLP(widths=[4]), state, 3, 0)
+    >>> ck = Checkpoint(Path(tempfile.mkdtemp()) / "run.pt", "fp", every_steps=1)
+    >>> save(ck, [state], None, done=3)
+    >>> fresh = start_seed(MLP(widths=[4]), split, 0, cfg)
+    >>> restore(ck.load_torch(), [fresh], None)
+    3
+    >>> all(torch.equal(a, b) for a, b in zip(state.model.parameters(),
+    ...                                       fresh.model.parameters()))
+    True
+    """
     seeds = saved["seeds"]
     if [s["seed"] for s in seeds] != [s.seed for s in states] or (
             (saved["batch"] is None) != (batch is None)):

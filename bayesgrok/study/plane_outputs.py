@@ -63,6 +63,21 @@ def run_plane_landscape(study: Study, run: RunSpec, snapshots: xr.DataArray,
 
     ``levels`` holds the regions' definitions in force for the run: ``metric``
     (``"accuracy"`` or ``"mse"``), ``threshold`` and ``level`` (the low-complexity level).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.examples import tiny_study_of
+    >>> from bayesgrok.study.resolve import load_study
+    >>> from bayesgrok.study.runner import run_study
+    >>> path = tiny_study_of("pca")
+    >>> done = run_study(path, tempfile.mkdtemp(), figures=False, report=False)
+    >>> study = load_study(path)
+    >>> snapshots = _read_snapshots(done.out, study.runs[0])
+    >>> land, rows = run_plane_landscape(study, study.runs[0], snapshots,
+    ...                                  {"metric": "accuracy", "threshold": 0.95, "level": 1.0})
+    >>> land["error"].shape, len(rows)
+    ((4, 5), 1)
     """
     from bayesgrok.search.plane_landscape import plane_landscape, values_at
 
@@ -129,7 +144,21 @@ def _levels(study: Study, ds: xr.Dataset) -> dict[str, dict[str, Any]]:
 
 def write_plane_landscapes(study: Study, ds: xr.Dataset, out: Path, *,
                            figures: bool = True) -> None:
-    """Write every run's PCA-plane landscape, its figure and ``landscape_plane.csv``."""
+    """Write every run's PCA-plane landscape, its figure and ``landscape_plane.csv``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.examples import tiny_study_of
+    >>> from bayesgrok.study.resolve import load_study
+    >>> from bayesgrok.study.runner import run_study
+    >>> path = tiny_study_of("pca")
+    >>> done = run_study(path, tempfile.mkdtemp(), figures=False, report=False)
+    >>> (done.out / "landscape_plane.csv").unlink()
+    >>> write_plane_landscapes(load_study(path), done.dataset, done.out, figures=False)
+    >>> (done.out / "landscape_plane.csv").is_file()
+    True
+    """
     levels = _levels(study, ds)
     rows: list[dict[str, Any]] = []
     for run in study.runs:

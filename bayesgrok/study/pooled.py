@@ -73,6 +73,16 @@ def analyse_results(paths: Sequence[Path], out: Path | None = None, *,
     ------
     StudyError
         When a file is not a readable study dataset.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> from bayesgrok.study.runner import run_study
+    >>> done = run_study(tiny_study(), tempfile.mkdtemp(), figures=False, report=False)
+    >>> table = analyse_results([done.out / "study.nc"])
+    >>> int(table["seeds"].iloc[0])
+    2
     """
     analysed, criteria, group = [], None, "group"
     names: list[str] = []

@@ -197,7 +197,16 @@ def _sweep_names(keys: list[str]) -> dict[str, str]:
 def resolve_run(
     spec: StudySpec, path: Path, swept: dict[str, Any], label_names: set[str] | None = None
 ) -> RunSpec:
-    """Check and resolve one sweep point of a study into a :class:`RunSpec`."""
+    """Check and resolve one sweep point of a study into a :class:`RunSpec`.
+
+    Examples
+    --------
+    >>> from bayesgrok.study.examples import tiny_study
+    >>> path = tiny_study()
+    >>> run = resolve_run(load_study(path).spec, path, {"complexity_weight": 0.5})
+    >>> run.run_id.startswith("complexity_weight=0.5-"), run.family, run.seeds
+    (True, 'linear', [0, 1])
+    """
     file = str(path)
     # task
     if spec.task.name not in TASKS:

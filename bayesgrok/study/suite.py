@@ -194,6 +194,15 @@ def run_suite(
     ------
     StudyError
         On bad input in the suite or any member, before anything runs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.examples import tiny_study_of
+    >>> out = Path(tempfile.mkdtemp())
+    >>> table = run_suite(tiny_study_of("suite"), out, figures=False)
+    >>> sorted(p.name for p in out.iterdir() if p.is_dir())
+    ['tiny', 'tiny_ablation']
     """
     from bayesgrok.study.provenance import write_provenance
     from bayesgrok.study.runner import run_study
@@ -219,6 +228,18 @@ def write_suite_analysis(suite: Suite, out: Path, *, figures: bool = True) -> An
     """The pooled regions and hypothesis outputs of a suite whose members have finished.
 
     Returns the hypothesis table.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.examples import tiny_study_of
+    >>> out = Path(tempfile.mkdtemp())
+    >>> path = tiny_study_of("suite")
+    >>> _ = run_suite(path, out, figures=False)
+    >>> (out / "hypothesis.csv").unlink()
+    >>> table = write_suite_analysis(load_suite(path), out, figures=False)
+    >>> (out / "hypothesis.csv").is_file()
+    True
     """
     from bayesgrok.analysis.regions import sensitivity_grid
 

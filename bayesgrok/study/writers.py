@@ -21,7 +21,21 @@ def write_concealment(study: Study, ds: xr.Dataset, out: Path, *,
                       figures: bool = True) -> None:
     """Write ``concealment.csv`` (the gap of every run and seed, in epochs),
     ``concealment_fit.csv`` (``gap = b exp(a l)`` pooled and per group) and
-    ``figures/concealment.png`` (see :mod:`bayesgrok.analysis.concealment`)."""
+    ``figures/concealment.png`` (see :mod:`bayesgrok.analysis.concealment`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.examples import tiny_study_of
+    >>> from bayesgrok.study.resolve import load_study
+    >>> from bayesgrok.study.runner import run_study
+    >>> path = tiny_study_of("concealment")
+    >>> done = run_study(path, tempfile.mkdtemp(), figures=False, report=False)
+    >>> (done.out / "concealment_fit.csv").unlink()
+    >>> write_concealment(load_study(path), done.dataset, done.out, figures=False)
+    >>> (done.out / "concealment_fit.csv").is_file()
+    True
+    """
     from bayesgrok.analysis.concealment import concealment_fit, concealment_table
 
     spec = study.spec.concealment
@@ -114,7 +128,21 @@ def write_robustness(study: Study, ds: xr.Dataset, out: Path, *, figures: bool =
     """Write the ``[robustness]`` analyses (REFERENCE C): ``timeliness.csv`` (each
     metric's sharpest change against the validation onset), ``metric_onsets.csv`` (the
     levels of ``robustness.onsets``), ``prediction.csv`` (with ``prediction = true``) and
-    the figures ``metrics.png``, ``timeliness.png`` and ``prediction.png``."""
+    the figures ``metrics.png``, ``timeliness.png`` and ``prediction.png``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesgrok.study.examples import tiny_study_of
+    >>> from bayesgrok.study.resolve import load_study
+    >>> from bayesgrok.study.runner import run_study
+    >>> path = tiny_study_of("robustness")
+    >>> done = run_study(path, tempfile.mkdtemp(), figures=False, report=False)
+    >>> (done.out / "timeliness.csv").unlink()
+    >>> write_robustness(load_study(path), done.dataset, done.out, figures=False)
+    >>> (done.out / "timeliness.csv").is_file(), (done.out / "metric_onsets.csv").is_file()
+    (True, True)
+    """
     from bayesgrok.analysis.metric_onsets import metric_onsets_table
     from bayesgrok.analysis.prediction import prediction_table
     from bayesgrok.analysis.timeliness import timeliness_table
@@ -156,7 +184,21 @@ def write_robustness(study: Study, ds: xr.Dataset, out: Path, *, figures: bool =
 
 def write_landscape(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = True) -> None:
     """Evaluate the study's landscape, write ``landscape.nc``, ``landscape_summary.csv``
-    (start, end and settling step of every trajectory) and ``figures/landscape.png``."""
+    (start, end and settling step of every trajectory) and ``figures/landscape.png``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import xarray as xr
+    >>> from bayesgrok.study.examples import tiny_study_of
+    >>> from bayesgrok.study.resolve import load_study
+    >>> from bayesgrok.study.runner import run_study
+    >>> path = tiny_study_of("landscape")
+    >>> done = run_study(path, tempfile.mkdtemp(), figures=False, report=False)
+    >>> write_landscape(load_study(path), done.dataset, done.out, figures=False)
+    >>> sorted(xr.open_dataset(done.out / "landscape.nc").sizes.items())
+    [('log_lengthscale', 6), ('log_outputscale', 5)]
+    """
     from bayesgrok.analysis.landscape import settling_step
     from bayesgrok.search.landscape import landscape
 
