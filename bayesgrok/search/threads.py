@@ -17,6 +17,7 @@ from typing import Any
 XLA_FLAGS = "XLA_FLAGS"
 _INTRA_OP = re.compile(r"intra_op_parallelism_threads=(\d+)")
 _EIGEN_OFF = "--xla_cpu_multi_thread_eigen=false"
+_EIGEN_ON = "--xla_cpu_multi_thread_eigen=true"
 
 
 class ThreadPinError(RuntimeError):
@@ -80,16 +81,26 @@ def thread_settings() -> dict[str, Any]:
 def pinned_flags(threads: int, flags: str = "") -> str:
     """``flags`` with XLA's CPU thread count set to ``threads`` (Eigen's pool off for 1).
 
+    The result always starts with a ``--`` flag: XLA reads an ``XLA_FLAGS`` that does not
+    as the name of a file of flags, and aborts when there is none.
+
     Examples
     --------
     >>> pinned_flags(1)
     '--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1'
+    >>> pinned_flags(2)
+    '--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads=2'
     >>> pinned_flags(2, "--xla_dump_to=/tmp/x intra_op_parallelism_threads=8")
     '--xla_dump_to=/tmp/x intra_op_parallelism_threads=2'
+    >>> all(pinned_flags(n, f).startswith("--") for n in (1, 2, 8) for f in ("", "a=1"))
+    True
     """
-    kept = [f for f in flags.split() if not _INTRA_OP.fullmatch(f) and f != _EIGEN_OFF]
+    kept = [f for f in flags.split() if not _INTRA_OP.fullmatch(f)
+            and f not in (_EIGEN_OFF, _EIGEN_ON)]
     if threads == 1:
         kept.append(_EIGEN_OFF)
+    elif not kept or not kept[0].startswith("--"):
+        kept.insert(0, _EIGEN_ON)  # XLA's default, so that the flags start with "--"
     kept.append(f"intra_op_parallelism_threads={int(threads)}")
     return " ".join(kept)
 
