@@ -29,6 +29,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "a1_linear_ablation": ("miller_linear_ablation", "accuracy.png"),
     "a2_gp_zero_one": ("miller_gp_zero_one", "accuracy.png"),
     "a3_gp_parity": ("miller_gp_parity", "accuracy.png"),
+    "a3_gp_parity_lengthscales": ("miller_gp_parity", "probe_inverse_lengthscale.png"),
     "a3_gp_parity_ablation": ("miller_gp_parity_ablation", "accuracy.png"),
     "a4_concealment": ("miller_concealment", "concealment.png"),
     "a5_gp_landscape": ("miller_gp_landscape", "landscape.png"),
