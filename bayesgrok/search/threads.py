@@ -98,7 +98,7 @@ def pinned_flags(threads: int, flags: str = "") -> str:
     kept = [f for f in flags.split() if not _INTRA_OP.fullmatch(f)
             and f not in (_EIGEN_OFF, _EIGEN_ON)]
     if threads == 1:
-        kept.append(_EIGEN_OFF)
+        kept.insert(0, _EIGEN_OFF)
     elif not kept or not kept[0].startswith("--"):
         kept.insert(0, _EIGEN_ON)  # XLA's default, so that the flags start with "--"
     kept.append(f"intra_op_parallelism_threads={int(threads)}")
