@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 TINY_STUDY = """\
 name = "tiny"
@@ -174,3 +175,24 @@ def tiny_study_of(kind: str, folder: str | os.PathLike[str] | None = None) -> Pa
     path = folder / f"{kind}.toml"
     path.write_text(TINY_STUDIES[kind])
     return path
+
+
+def finished_study(kind: str) -> tuple[Any, Any]:
+    """Write :data:`TINY_STUDIES` ``[kind]`` into a new temporary folder, run it there
+    (no figures, no report) and return the loaded study and its result: the start of the
+    examples of every function that writes a study's outputs.
+
+    Examples
+    --------
+    >>> study, done = finished_study("pca")
+    >>> study.spec.name, (done.out / "study.nc").is_file()
+    ('tiny_pca', True)
+    """
+    import tempfile
+
+    from bayesgrok.study.resolve import load_study
+    from bayesgrok.study.runner import run_study
+
+    folder = Path(tempfile.mkdtemp())
+    path = tiny_study_of(kind, folder)
+    return load_study(path), run_study(path, folder / "out", figures=False, report=False)

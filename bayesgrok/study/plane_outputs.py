@@ -66,13 +66,8 @@ def run_plane_landscape(study: Study, run: RunSpec, snapshots: xr.DataArray,
 
     Examples
     --------
-    >>> import tempfile
-    >>> from bayesgrok.study.examples import tiny_study_of
-    >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.runner import run_study
-    >>> path = tiny_study_of("pca")
-    >>> done = run_study(path, tempfile.mkdtemp(), figures=False, report=False)
-    >>> study = load_study(path)
+    >>> from bayesgrok.study.examples import finished_study
+    >>> study, done = finished_study("pca")
     >>> snapshots = _read_snapshots(done.out, study.runs[0])
     >>> land, rows = run_plane_landscape(study, study.runs[0], snapshots,
     ...                                  {"metric": "accuracy", "threshold": 0.95, "level": 1.0})
@@ -148,14 +143,10 @@ def write_plane_landscapes(study: Study, ds: xr.Dataset, out: Path, *,
 
     Examples
     --------
-    >>> import tempfile
-    >>> from bayesgrok.study.examples import tiny_study_of
-    >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.runner import run_study
-    >>> path = tiny_study_of("pca")
-    >>> done = run_study(path, tempfile.mkdtemp(), figures=False, report=False)
+    >>> from bayesgrok.study.examples import finished_study
+    >>> study, done = finished_study("pca")
     >>> (done.out / "landscape_plane.csv").unlink()
-    >>> write_plane_landscapes(load_study(path), done.dataset, done.out, figures=False)
+    >>> write_plane_landscapes(study, done.dataset, done.out, figures=False)
     >>> (done.out / "landscape_plane.csv").is_file()
     True
     """

@@ -25,14 +25,10 @@ def write_concealment(study: Study, ds: xr.Dataset, out: Path, *,
 
     Examples
     --------
-    >>> import tempfile
-    >>> from bayesgrok.study.examples import tiny_study_of
-    >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.runner import run_study
-    >>> path = tiny_study_of("concealment")
-    >>> done = run_study(path, tempfile.mkdtemp(), figures=False, report=False)
+    >>> from bayesgrok.study.examples import finished_study
+    >>> study, done = finished_study("concealment")
     >>> (done.out / "concealment_fit.csv").unlink()
-    >>> write_concealment(load_study(path), done.dataset, done.out, figures=False)
+    >>> write_concealment(study, done.dataset, done.out, figures=False)
     >>> (done.out / "concealment_fit.csv").is_file()
     True
     """
@@ -132,14 +128,10 @@ def write_robustness(study: Study, ds: xr.Dataset, out: Path, *, figures: bool =
 
     Examples
     --------
-    >>> import tempfile
-    >>> from bayesgrok.study.examples import tiny_study_of
-    >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.runner import run_study
-    >>> path = tiny_study_of("robustness")
-    >>> done = run_study(path, tempfile.mkdtemp(), figures=False, report=False)
+    >>> from bayesgrok.study.examples import finished_study
+    >>> study, done = finished_study("robustness")
     >>> (done.out / "timeliness.csv").unlink()
-    >>> write_robustness(load_study(path), done.dataset, done.out, figures=False)
+    >>> write_robustness(study, done.dataset, done.out, figures=False)
     >>> (done.out / "timeliness.csv").is_file(), (done.out / "metric_onsets.csv").is_file()
     (True, True)
     """
@@ -188,14 +180,10 @@ def write_landscape(study: Study, ds: xr.Dataset, out: Path, *, figures: bool = 
 
     Examples
     --------
-    >>> import tempfile
     >>> import xarray as xr
-    >>> from bayesgrok.study.examples import tiny_study_of
-    >>> from bayesgrok.study.resolve import load_study
-    >>> from bayesgrok.study.runner import run_study
-    >>> path = tiny_study_of("landscape")
-    >>> done = run_study(path, tempfile.mkdtemp(), figures=False, report=False)
-    >>> write_landscape(load_study(path), done.dataset, done.out, figures=False)
+    >>> from bayesgrok.study.examples import finished_study
+    >>> study, done = finished_study("landscape")
+    >>> write_landscape(study, done.dataset, done.out, figures=False)
     >>> sorted(xr.open_dataset(done.out / "landscape.nc").sizes.items())
     [('log_lengthscale', 6), ('log_outputscale', 5)]
     """
