@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -26,6 +26,12 @@ from bayesgrok.search.optimizer_spec import OptimizerSpec
 def select_batch(train: Batch, key: jax.Array, t: jax.Array, batch: int) -> Batch:
     """The ``t``-th batch of a shuffled stream that reshuffles the training set every epoch.
 
+    Epoch ``e``'s order is ``jax.random.permutation(fold_in(key, e), n)``; batch ``t``
+    holds positions ``t * batch ... t * batch + batch - 1`` of the stream (it may straddle
+    two epochs). This draws the orders it needs; the compiled program draws each epoch's
+    order once per segment instead (:func:`epoch_orders`, :func:`batch_from_orders`),
+    which gives the same batches.
+
     Examples
     --------
     >>> train = Batch(jnp.arange(4.0)[:, None], jnp.arange(4.0))
@@ -37,12 +43,51 @@ def select_batch(train: Batch, key: jax.Array, t: jax.Array, batch: int) -> Batc
     n = train.x.shape[0]
     if batch == n:
         return train
-    start = t * batch
-    pos = start + jnp.arange(batch)
-    first_epoch = start // n
-    perm_a = jax.random.permutation(jax.random.fold_in(key, first_epoch), n)
-    perm_b = jax.random.permutation(jax.random.fold_in(key, first_epoch + 1), n)
-    idx = jnp.where(pos // n == first_epoch, perm_a[pos % n], perm_b[pos % n])
+    return batch_from_orders(train, epoch_orders(key, t, 1, n, batch), t, batch)
+
+
+class EpochOrders(NamedTuple):
+    """The shuffled orders of consecutive epochs ``first, first + 1, ...`` (one row each)."""
+
+    first: jax.Array
+    orders: jax.Array
+
+
+def epoch_orders(key: jax.Array, t: jax.Array, steps: int, n: int, batch: int) -> EpochOrders:
+    """Every epoch order that steps ``t ... t + steps - 1`` of the stream draw from.
+
+    A permutation of ``n`` points costs a few sorts, far more than the rest of a small
+    model's step, so a segment draws each epoch's order once here (about
+    ``steps * batch / n + 2`` of them) instead of two per step.
+
+    Examples
+    --------
+    >>> e = epoch_orders(jax.random.PRNGKey(0), jnp.asarray(3), 4, 5, 2)
+    >>> int(e.first), e.orders.shape  # steps 3-6 read positions 6-13: epochs 1 and 2
+    (1, (4, 5))
+    """
+    first = (t * batch) // n
+    count = (steps * batch + batch) // n + 2
+    orders = jax.vmap(lambda e: jax.random.permutation(jax.random.fold_in(key, e), n))(
+        first + jnp.arange(count))
+    return EpochOrders(first, orders)
+
+
+def batch_from_orders(train: Batch, orders: EpochOrders, t: jax.Array, batch: int) -> Batch:
+    """Batch ``t`` of the stream, read from epoch orders drawn by :func:`epoch_orders`.
+
+    Examples
+    --------
+    >>> train = Batch(jnp.arange(5.0)[:, None], jnp.arange(5.0))
+    >>> key = jax.random.PRNGKey(1)
+    >>> e = epoch_orders(key, jnp.asarray(0), 4, 5, 2)
+    >>> all(bool(jnp.all(batch_from_orders(train, e, jnp.asarray(t), 2).y
+    ...                  == select_batch(train, key, jnp.asarray(t), 2).y)) for t in range(4))
+    True
+    """
+    n = train.x.shape[0]
+    pos = t * batch + jnp.arange(batch)
+    idx = orders.orders[pos // n - orders.first, pos % n]
     return Batch(train.x[idx], train.y[idx])
 
 
@@ -150,9 +195,10 @@ class Compiled:
         # families that count accuracy per minibatch as the published code does
         self.counts_batch_accuracy = family.counts_batch_accuracy
 
-    def _step(self, train: Batch, key: jax.Array, state: tuple, _: Any) -> tuple[tuple, None]:
+    def _step(self, train: Batch, key: jax.Array, state: tuple,
+              orders: EpochOrders | None) -> tuple:
         params, opt_state, alive, diverged_at, t, counted = state
-        batch = select_batch(train, key, t, self.batch)
+        batch = train if orders is None else batch_from_orders(train, orders, t, self.batch)
         if self.family.stochastic:
             step_key = jax.random.fold_in(jax.random.fold_in(key, 0x5EED), t)
             objective = partial(self.family.objective, key=step_key)
@@ -174,7 +220,7 @@ class Compiled:
         params = jax.tree_util.tree_map(keep, new_params, params)
         opt_state = jax.tree_util.tree_map(keep, new_opt_state, opt_state)
         diverged_at = jnp.where(alive & ~ok, t, diverged_at)
-        return (params, opt_state, ok, diverged_at, t + 1, counted), None
+        return params, opt_state, ok, diverged_at, t + 1, counted
 
     def segment(self, state: tuple, train: Batch, val: Batch, keys: jax.Array,
                 active: jax.Array, logged: jax.Array) -> tuple[tuple, dict[str, jax.Array]]:
@@ -212,12 +258,15 @@ class Compiled:
                      active: jax.Array, logged: jax.Array) -> tuple[tuple, dict]:
         shapes = jax.eval_shape(lambda s: self._log_one(s, train, val, key)[1], state)
         nothing = {name: jnp.zeros(v.shape, v.dtype) for name, v in shapes.items()}
+        n = train.x.shape[0]
+        orders = None if self.batch == n else epoch_orders(key, state[4], active.shape[0], n,
+                                                            self.batch)
 
         def iteration(s: tuple, flags: tuple[jax.Array, jax.Array]) -> tuple[tuple, dict]:
             act, log = flags
             s, measured = jax.lax.cond(log, lambda s: self._log_one(s, train, val, key),
                                        lambda s: (s, nothing), s)
-            s = jax.lax.cond(act, lambda s: self._step(train, key, s, None)[0],
+            s = jax.lax.cond(act, lambda s: self._step(train, key, s, orders),
                              lambda s: s, s)
             return s, measured
 
