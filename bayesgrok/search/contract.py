@@ -15,6 +15,9 @@ these functions and know nothing else about it; families know no engine.
   families whose predictions condition on the training data (GPs).
 * optionally ``probes(params, train) -> dict[name, (dims, array)]``: extra measurements,
   each with its own named dimensions.
+* optionally ``error_and_predict(params, batch, train) -> (error, predictions)``: both
+  from one forward pass, for the engine's measurements (by default ``error`` then
+  ``predict``; a Monte Carlo family scores and averages the same draws once).
 
 The search follows ``objective = error + complexity_weight * complexity`` unless the
 family overrides :meth:`JaxFamily.objective` and :attr:`JaxFamily.objective_formula`.
@@ -182,6 +185,44 @@ class JaxFamily:
     def probes(self, params: Params, train: Batch) -> dict[str, tuple[tuple[str, ...], Any]]:
         """Extra measurements at each logged step (none by default)."""
         return {}
+
+    def fixed_draws(self, n: int, dtype: Any) -> Any:
+        """Random draws that measuring a data set of ``n`` points always uses (a
+        stochastic family measures with a fixed key), drawn once per run by the engine
+        and given to :meth:`error_and_predict`; ``None`` (the default): none.
+
+        Examples
+        --------
+        >>> from bayesgrok.families.linear import LinearRegression
+        >>> LinearRegression().fixed_draws(10, "float32") is None
+        True
+        """
+        return None
+
+    def error_and_predict(self, params: Params, batch: Batch, train: Batch,
+                          draws: Any = None) -> tuple[Any, Any]:
+        """``(error(params, batch, train), predict(params, batch.x, train))``, the pair the
+        engine measures on each data set at a logged step.
+
+        A family whose two share their expensive part (a Monte Carlo family's draws of the
+        logits) overrides this to compute it once, and may take the fixed draws it always
+        measures with from ``draws`` (:meth:`fixed_draws` for ``batch``'s size); the values
+        must be those of the two calls.
+
+        Examples
+        --------
+        >>> import jax.numpy as jnp
+        >>> from bayesgrok.families.linear import LinearRegression
+        >>> from bayesgrok.tasks import make_task
+        >>> split = make_task("linear_sign", seed=0)
+        >>> fam = LinearRegression()
+        >>> w = jnp.ones(split.x_train.shape[1])
+        >>> b = Batch(jnp.asarray(split.x_train), jnp.asarray(split.y_train))
+        >>> err, pred = fam.error_and_predict(w, b, b)
+        >>> bool(err == fam.error(w, b, b)), pred.shape == b.y.shape
+        (True, True)
+        """
+        return self.error(params, batch, train), self.predict(params, batch.x, train)
 
     def config(self) -> dict[str, Any]:
         """The family's hyperparameters, recorded in the trajectory: every argument of its

@@ -306,6 +306,7 @@ def _run(
         checkpoint.resumed(resumed_at)
         if progress is not None:
             progress(min(resumed_at, total))
+    draws = compiled.fixed_draws(first.x_train.shape[0], first.x_val.shape[0], dtype)
     for start, stop in segments(total, snapshot_steps, length):
         if resumed_at is not None and start < resumed_at:
             continue  # done before the checkpoint
@@ -314,7 +315,7 @@ def _run(
         active[:stop - start] = np.arange(start, stop) < total
         log[:stop - start] = logged[start:stop]
         state, measured = compiled.segment(state, train, val, batch_keys,
-                                           jnp.asarray(active), jnp.asarray(log))
+                                           jnp.asarray(active), jnp.asarray(log), draws)
         rows = np.flatnonzero(log)
         if rows.size:
             records.append(_records(jax.device_get(measured), rows,

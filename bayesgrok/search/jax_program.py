@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from bayesgrok.search.contract import Batch, Family
+from bayesgrok.search.contract import Batch, Family, JaxFamily
 from bayesgrok.search.optimizer_spec import OptimizerSpec
 
 
@@ -192,6 +192,7 @@ class Compiled:
         self.accuracy = accuracy
         self.probe_dims: dict[str, tuple[str, ...]] = {}
         self._segment: Callable[..., Any] | None = None
+        self._draws: Callable[..., Any] | None = None
         # families that count accuracy per minibatch as the published code does
         self.counts_batch_accuracy = family.counts_batch_accuracy
 
@@ -222,29 +223,41 @@ class Compiled:
         diverged_at = jnp.where(alive & ~ok, t, diverged_at)
         return params, opt_state, ok, diverged_at, t + 1, counted
 
+    def fixed_draws(self, n_train: int, n_val: int, dtype: Any) -> tuple[Any, Any]:
+        """The family's fixed measuring draws for the training and validation sets
+        (:meth:`~bayesgrok.search.contract.JaxFamily.fixed_draws`), drawn once per run."""
+        if self._draws is None:
+            self._draws = jax.jit(lambda a, b, d: (self.family.fixed_draws(a, d),
+                                                   self.family.fixed_draws(b, d)),
+                                  static_argnums=(0, 1, 2))
+        return self._draws(n_train, n_val, jnp.dtype(dtype).name)
+
     def segment(self, state: tuple, train: Batch, val: Batch, keys: jax.Array,
-                active: jax.Array, logged: jax.Array) -> tuple[tuple, dict[str, jax.Array]]:
+                active: jax.Array, logged: jax.Array,
+                draws: tuple[Any, Any] = (None, None)) -> tuple[tuple, dict[str, jax.Array]]:
         """Run one segment of the search for every seed, measuring inside the program.
 
         Iteration ``i`` of the segment first measures the current parameters when
         ``logged[i]`` (and then resets the minibatch-accuracy count and freezes a seed whose
         objective is not finite), then takes one optimizer step when ``active[i]``. The
         schedule is data: every segment of a run has the same length and runs one compiled
-        program, whatever the logging schedule. Returns the new state and, per measured
-        quantity, one row per iteration (zeros where nothing was measured) with the seed
-        axis first; ``__alive__`` says which seeds were still searching when measured and
-        ``__counted__`` holds the minibatch hits and counts since the previous log.
+        program, whatever the logging schedule. ``draws`` are the family's fixed measuring
+        draws (:meth:`fixed_draws`), the same for every seed. Returns the new state and,
+        per measured quantity, one row per iteration (zeros where nothing was measured)
+        with the seed axis first; ``__alive__`` says which seeds were still searching when
+        measured and ``__counted__`` holds the minibatch hits and counts since the previous log.
         """
         if self._segment is None:
             self._segment = jax.jit(over_seeds(self.family, self._segment_one,
-                                               in_axes=(0, 0, 0, 0, None, None)))
-        return self._segment(state, train, val, keys, active, logged)
+                                               in_axes=(0, 0, 0, 0, None, None, None)))
+        return self._segment(state, train, val, keys, active, logged, draws)
 
-    def _log_one(self, state: tuple, train: Batch, val: Batch,
-                 key: jax.Array) -> tuple[tuple, dict[str, jax.Array]]:
+    def _log_one(self, state: tuple, train: Batch, val: Batch, key: jax.Array,
+                 draws: tuple[Any, Any]) -> tuple[tuple, dict[str, jax.Array]]:
         params, opt_state, alive, diverged_at, t, counted = state
         measured = self._measure_one(params, train, val,
-                                     jax.random.fold_in(jax.random.fold_in(key, 0xACC), t))
+                                     jax.random.fold_in(jax.random.fold_in(key, 0xACC), t),
+                                     draws)
         measured["__alive__"] = alive
         measured["__counted__"] = counted
         ok = jnp.isfinite(measured["objective"])
@@ -255,8 +268,9 @@ class Compiled:
         return (params, opt_state, alive & ok, diverged_at, t, counted), measured
 
     def _segment_one(self, state: tuple, train: Batch, val: Batch, key: jax.Array,
-                     active: jax.Array, logged: jax.Array) -> tuple[tuple, dict]:
-        shapes = jax.eval_shape(lambda s: self._log_one(s, train, val, key)[1], state)
+                     active: jax.Array, logged: jax.Array,
+                     draws: tuple[Any, Any]) -> tuple[tuple, dict]:
+        shapes = jax.eval_shape(lambda s: self._log_one(s, train, val, key, draws)[1], state)
         nothing = {name: jnp.zeros(v.shape, v.dtype) for name, v in shapes.items()}
         n = train.x.shape[0]
         orders = None if self.batch == n else epoch_orders(key, state[4], active.shape[0], n,
@@ -264,7 +278,7 @@ class Compiled:
 
         def iteration(s: tuple, flags: tuple[jax.Array, jax.Array]) -> tuple[tuple, dict]:
             act, log = flags
-            s, measured = jax.lax.cond(log, lambda s: self._log_one(s, train, val, key),
+            s, measured = jax.lax.cond(log, lambda s: self._log_one(s, train, val, key, draws),
                                        lambda s: (s, nothing), s)
             s = jax.lax.cond(act, lambda s: self._step(train, key, s, orders),
                              lambda s: s, s)
@@ -284,17 +298,20 @@ class Compiled:
                                             jax.random.fold_in(key, b)))
         return jnp.mean(jnp.stack(hits))
 
-    def _measure_one(self, params: Any, train: Batch, val: Batch,
-                     key: jax.Array) -> dict[str, jax.Array]:
+    def _measure_one(self, params: Any, train: Batch, val: Batch, key: jax.Array,
+                     draws: tuple[Any, Any] = (None, None)) -> dict[str, jax.Array]:
         fam = self.family
-        out = {
-            "error": fam.error(params, train, train),
-            "complexity": fam.complexity(params, train),
-            "objective": fam.objective(params, train, train),
-            "val_error": fam.error(params, val, train),
-        }
-        for part, data in (("train", train), ("val", val)):
-            pred = fam.predict(params, data.x, train)
+        error, train_pred = fam.error_and_predict(params, train, train, draws[0])
+        val_error, val_pred = fam.error_and_predict(params, val, train, draws[1])
+        complexity = fam.complexity(params, train)
+        if type(fam).objective is JaxFamily.objective:  # error + w * complexity, as measured
+            objective = error if fam.complexity_weight == 0.0 else (
+                error + fam.complexity_weight * complexity)
+        else:
+            objective = fam.objective(params, train, train)
+        out = {"error": error, "complexity": complexity, "objective": objective,
+               "val_error": val_error}
+        for part, data, pred in (("train", train, train_pred), ("val", val, val_pred)):
             if self.kind == "classification":
                 out[f"{part}_accuracy"] = jnp.mean(jnp.argmax(pred, axis=-1) == data.y)
             else:
