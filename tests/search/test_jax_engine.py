@@ -201,6 +201,54 @@ def test_minibatch_stream_wraps_across_epochs():
     assert sorted(stream[10:20].tolist()) == list(range(n))
 
 
+def _stream_batch_drawn_each_step(train, key, t, batch):
+    """The stream as the engine drew it before segments drew each epoch's order once."""
+    n = train.x.shape[0]
+    start = t * batch
+    pos = start + jnp.arange(batch)
+    epoch = start // n
+    perm_a = jax.random.permutation(jax.random.fold_in(key, epoch), n)
+    perm_b = jax.random.permutation(jax.random.fold_in(key, epoch + 1), n)
+    idx = jnp.where(pos // n == epoch, perm_a[pos % n], perm_b[pos % n])
+    return train.y[idx]
+
+
+@pytest.mark.parametrize(("n", "batch", "first", "steps"), [(10, 4, 3, 7), (12, 4, 0, 9),
+                                                             (7, 7, 2, 3), (9, 2, 40, 5)])
+def test_a_segment_reads_the_same_batches_from_orders_drawn_once(n, batch, first, steps):
+    train = Batch(jnp.arange(n, dtype=jnp.float32)[:, None], jnp.arange(n))
+    key = jax.random.PRNGKey(5)
+    orders = jax_program.epoch_orders(key, jnp.asarray(first), steps, n, batch)
+    for t in range(first, first + steps):
+        got = jax_program.batch_from_orders(train, orders, jnp.asarray(t), batch).y
+        want = _stream_batch_drawn_each_step(train, key, jnp.asarray(t), batch)
+        assert got.tolist() == want.tolist(), t
+
+
+def test_fixed_measuring_draws_give_the_measurements_drawn_at_each_log():
+    from bayesgrok.families.bayes_svi import BayesMLPSVI
+    from bayesgrok.search.optimizer_spec import OptimizerSpec
+
+    split = make_task("parity", 0, n_points=60, n_train=40, n_spurious=5)
+    family = BayesMLPSVI(widths=(8,), local_reparameterization=True, n_samples_eval=4)
+    params = family.init(jax.random.PRNGKey(0), split)
+    train = Batch(jnp.asarray(split.x_train, jnp.float32), jnp.asarray(split.y_train))
+    val = Batch(jnp.asarray(split.x_val, jnp.float32), jnp.asarray(split.y_val))
+    spec = OptimizerSpec.parse("jax", "sgd", {"learning_rate": 0.1})
+    program = jax_program.Compiled(family, spec.optax(False), 8, "classification", None)
+    key = jax.random.PRNGKey(1)
+    draws = program.fixed_draws(40, 20, jnp.float32)
+    with_draws = jax.jit(lambda p: program._measure_one(p, train, val, key, draws))(params)
+    drawn_here = jax.jit(lambda p: program._measure_one(p, train, val, key))(params)
+    assert set(with_draws) == set(drawn_here)
+    for name in with_draws:
+        assert np.array_equal(with_draws[name], drawn_here[name]), name
+    # and the one-pass pair is what error and predict give on their own
+    error, predicted = family.error_and_predict(params, train, train, draws[0])
+    np.testing.assert_allclose(error, family.error(params, train, train), rtol=1e-6)
+    np.testing.assert_allclose(predicted, family.predict(params, train.x, train), rtol=1e-6)
+
+
 def test_splits_of_different_shapes_are_refused():
     a = make_task("linear_sign", seed=0)
     b = make_task("linear_sign", seed=1, n_train=3)
