@@ -35,6 +35,7 @@ from bayesgrok.search import record, torch_batched, torch_checkpoint
 from bayesgrok.search.checkpoint import Checkpoint
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.engines import Member
+from bayesgrok.search.heap import HeapTrimmer
 from bayesgrok.search.optimizer_spec import OptimizerSpec
 from bayesgrok.search.parameter_snapshots import snapshot_tree, torch_vector
 from bayesgrok.search.torch_contract import TorchFamily
@@ -191,6 +192,7 @@ def run_group(members: Sequence[Member], search: SearchConfig, *,
         if progress is not None:
             progress(done)
     total = search.total_steps(first.n_train)
+    trim_heap = HeapTrimmer()
     for target in sorted(logged | snapshot_steps):
         if resumed_at is not None and target <= resumed_at:
             continue  # measured before the checkpoint
@@ -207,6 +209,7 @@ def run_group(members: Sequence[Member], search: SearchConfig, *,
         if done in logged:
             for fam, state in zip(families, states, strict=True):
                 log_seed(fam, state, done, done in metric_steps)
+            trim_heap()  # the measuring tensors' freed pages (see search.heap)
         if done in snapshot_steps:
             snapshots[done] = np.stack([torch_vector(state.model)[0] for state in states])
         if checkpoint is not None and done < total and checkpoint.due(done):
