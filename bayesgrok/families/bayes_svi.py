@@ -248,7 +248,7 @@ class BayesMLPSVI(MeanFieldSVI):
             return err, accuracy
         return err + self.complexity_weight * self.complexity(params, train), accuracy
 
-    def error_and_predict(self, params: Params, batch: Batch, train: Batch,
+    def error_and_prediction(self, params: Params, batch: Batch, train: Batch,
                           draws: tuple[jax.Array, ...] | None = None
                           ) -> tuple[jax.Array, jax.Array]:
         """:meth:`error` and :meth:`predict` (no key: the fixed evaluation draws) from one set
@@ -262,14 +262,14 @@ class BayesMLPSVI(MeanFieldSVI):
         >>> fam = BayesMLPSVI(widths=(4,), local_reparameterization=True, n_samples_eval=4)
         >>> p = fam.init(jax.random.PRNGKey(0), split)
         >>> b = Batch(jnp.asarray(split.x_train), jnp.asarray(split.y_train))
-        >>> err, prob = fam.error_and_predict(p, b, b)
+        >>> err, prob = fam.error_and_prediction(p, b, b)
         >>> bool(jnp.allclose(err, fam.error(p, b, b)))
         True
         >>> bool(jnp.allclose(prob, fam.predict(p, b.x, b)))
         True
         """
         if not self.local_reparameterization:
-            return super().error_and_predict(params, batch, train)
+            return super().error_and_prediction(params, batch, train)
         if draws is None:
             draws = self.fixed_draws(batch.x.shape[0], batch.x.dtype)
         logits = jax.vmap(lambda k, noise: self.local_logits(params, batch.x, k, noise))(

@@ -15,7 +15,7 @@ these functions and know nothing else about it; families know no engine.
   families whose predictions condition on the training data (GPs).
 * optionally ``probes(params, train) -> dict[name, (dims, array)]``: extra measurements,
   each with its own named dimensions.
-* optionally ``error_and_predict(params, batch, train) -> (error, predictions)``: both
+* optionally ``error_and_prediction(params, batch, train) -> (error, predictions)``: both
   from one forward pass, for the engine's measurements (by default ``error`` then
   ``predict``; a Monte Carlo family scores and averages the same draws once).
 
@@ -189,7 +189,7 @@ class JaxFamily:
     def fixed_draws(self, n: int, dtype: Any) -> Any:
         """Random draws that measuring a data set of ``n`` points always uses (a
         stochastic family measures with a fixed key), drawn once per run by the engine
-        and given to :meth:`error_and_predict`; ``None`` (the default): none.
+        and given to :meth:`error_and_prediction`; ``None`` (the default): none.
 
         Examples
         --------
@@ -199,7 +199,7 @@ class JaxFamily:
         """
         return None
 
-    def error_and_predict(self, params: Params, batch: Batch, train: Batch,
+    def error_and_prediction(self, params: Params, batch: Batch, train: Batch,
                           draws: Any = None) -> tuple[Any, Any]:
         """``(error(params, batch, train), predict(params, batch.x, train))``, the pair the
         engine measures on each data set at a logged step.
@@ -218,7 +218,7 @@ class JaxFamily:
         >>> fam = LinearRegression()
         >>> w = jnp.ones(split.x_train.shape[1])
         >>> b = Batch(jnp.asarray(split.x_train), jnp.asarray(split.y_train))
-        >>> err, pred = fam.error_and_predict(w, b, b)
+        >>> err, pred = fam.error_and_prediction(w, b, b)
         >>> bool(err == fam.error(w, b, b)), pred.shape == b.y.shape
         (True, True)
         """

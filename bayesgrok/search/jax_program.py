@@ -301,8 +301,8 @@ class Compiled:
     def _measure_one(self, params: Any, train: Batch, val: Batch, key: jax.Array,
                      draws: tuple[Any, Any] = (None, None)) -> dict[str, jax.Array]:
         fam = self.family
-        error, train_pred = fam.error_and_predict(params, train, train, draws[0])
-        val_error, val_pred = fam.error_and_predict(params, val, train, draws[1])
+        error, train_pred = fam.error_and_prediction(params, train, train, draws[0])
+        val_error, val_pred = fam.error_and_prediction(params, val, train, draws[1])
         complexity = fam.complexity(params, train)
         if type(fam).objective is JaxFamily.objective:  # error + w * complexity, as measured
             objective = error if fam.complexity_weight == 0.0 else (

@@ -244,7 +244,7 @@ def test_fixed_measuring_draws_give_the_measurements_drawn_at_each_log():
     for name in with_draws:
         assert np.array_equal(with_draws[name], drawn_here[name]), name
     # and the one-pass pair is what error and predict give on their own
-    error, predicted = family.error_and_predict(params, train, train, draws[0])
+    error, predicted = family.error_and_prediction(params, train, train, draws[0])
     np.testing.assert_allclose(error, family.error(params, train, train), rtol=1e-6)
     np.testing.assert_allclose(predicted, family.predict(params, train.x, train), rtol=1e-6)
 
