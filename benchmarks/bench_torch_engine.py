@@ -10,6 +10,15 @@ Two setups (no downloads):
 * ``concealment`` (REFERENCE A4): MLP 54-1000-7 (Xavier-uniform, no last bias),
   cross-entropy, float32, SGD lr 0.1 weight decay 1e-2, batch 32, on the modular task
   (a + b mod 7) with l = 40 extra bits: 600 training and 200 validation points.
+* ``fan4``, ``fan8``, ``fan12`` (REFERENCE B1, ``studies/fan_depth.toml``): the deep MLP
+  784-400-...-400-10 with 4, 8 or 12 Linear layers, alpha 8, MSE against one-hot, float64,
+  AdamW lr 1e-3 weight decay 0.01, batch 200, on 5000 training and 10,000 evaluation
+  images of random pixels (the expensive metrics, rank and probes, are left out: their
+  cost is the metrics schedule's, not the engine's).
+
+``--device cuda`` runs (a) on a GPU (engine ``[search] device`` and the bare loop's model,
+data and batch indices there); the ratios are then of wall time, which on a GPU is the
+only clock that counts.
 
 (a) Recording overhead: one seed for ``--steps`` steps three ways: a bare hand-written
 PyTorch loop (same model, optimizer and batch order, nothing recorded), the engine measuring
@@ -28,7 +37,7 @@ Ratios use CPU time (of this process; robust to other processes sharing the mach
 equal to wall time on a quiet machine with one thread); wall times are shown too.
 
     .venv/bin/python benchmarks/bench_torch_engine.py [--steps 2000] [--seed-steps 200]
-        [--seeds 4 8] [--setups omnigrok concealment] [--threads 1]
+        [--seeds 4 8] [--setups omnigrok concealment fan4] [--threads 1] [--device cpu]
 """
 
 from __future__ import annotations
@@ -80,9 +89,19 @@ class Setup:
     batch: int
     full_steps: int
 
-    def config(self, steps: int, at: list[int]) -> SearchConfig:
+    def config(self, steps: int, at: list[int], device: str = "cpu") -> SearchConfig:
         return SearchConfig(optimizer=self.optimizer, optimizer_args=self.args, steps=steps,
-                            batch_size=self.batch, log={"at": at})
+                            batch_size=self.batch, log={"at": at}, device=device)
+
+
+def _fan(depth: int) -> Setup:
+    return Setup(
+        f"B1 deep MLP, {depth} Linear layers of 400, alpha 8, float64, AdamW, batch 200, "
+        "5000 train / 10,000 eval",
+        lambda: MLP(widths=(400,) * (depth - 1), alpha=8.0, loss="mse_onehot",
+                    precision="float64"),
+        lambda s: random_images(s, n_train=5000), "adamw", {"lr": 1e-3, "weight_decay": 0.01},
+        200, 100_000)
 
 
 SETUPS = {
@@ -96,6 +115,9 @@ SETUPS = {
                     loss="cross_entropy", precision="float32"),
         lambda s: make_task("modular", s, n_extra_bits=40), "sgd",
         {"lr": 0.1, "weight_decay": 1e-2}, 32, 9375),
+    "fan4": _fan(4),
+    "fan8": _fan(8),
+    "fan12": _fan(12),
 }
 
 
@@ -106,15 +128,15 @@ def timed(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def bare_loop(setup: Setup, split: Split, seed: int, steps: int) -> None:
+def bare_loop(setup: Setup, split: Split, seed: int, steps: int, device: str = "cpu") -> None:
     """The hand-written loop: same model, optimizer and batch order, nothing recorded."""
     family = setup.family()
     dtype = DTYPES[family.precision]
-    model = build_model(family, split, seed)
+    model = build_model(family, split, seed).to(device)
     opt = make_torch_optimizer(setup.optimizer, setup.args, model.parameters())
-    stream = BatchStream(split.n_train, setup.batch, seed)
-    x = torch.as_tensor(split.x_train, dtype=dtype)
-    y = torch.as_tensor(split.y_train, dtype=torch.long)
+    stream = BatchStream(split.n_train, setup.batch, seed, device=torch.device(device))
+    x = torch.as_tensor(split.x_train, dtype=dtype, device=device)
+    y = torch.as_tensor(split.y_train, dtype=torch.long, device=device)
     model.train()
     for _ in range(steps):
         idx = stream.next()
@@ -126,6 +148,8 @@ def bare_loop(setup: Setup, split: Split, seed: int, steps: int) -> None:
             loss = F.mse_loss(out, F.one_hot(y[idx], out.shape[-1]).to(dtype))
         loss.backward()
         opt.step()
+    if device != "cpu":
+        torch.cuda.synchronize()
 
 
 def time_measure(setup: Setup, split: Split, repeats: int = 3) -> float:
@@ -136,25 +160,30 @@ def time_measure(setup: Setup, split: Split, repeats: int = 3) -> float:
     return min(timed(lambda: measure(family, model, split, data))[1] for _ in range(repeats))
 
 
-def overhead(name: str, setup: Setup, steps: int) -> None:
+def overhead(name: str, setup: Setup, steps: int, device: str = "cpu") -> None:
     split = setup.split(0)
-    bare_loop(setup, split, 0, min(steps, 20))  # warm-up of both
-    torch_engine.run(setup.family(), [split], setup.config(1, [0, 1]))
+    bare_loop(setup, split, 0, min(steps, 20), device)  # warm-up of both
+    torch_engine.run(setup.family(), [split], setup.config(1, [0, 1], device))
     rows = {
-        "bare loop, nothing recorded": timed(lambda: bare_loop(setup, split, 0, steps)),
-        "engine, 1 step (fixed costs)": timed(
-            lambda: torch_engine.run(setup.family(), [split], setup.config(1, [0, 1]))),
+        "bare loop, nothing recorded": timed(
+            lambda: bare_loop(setup, split, 0, steps, device)),
+        "engine, 1 step (fixed costs)": timed(lambda: torch_engine.run(
+            setup.family(), [split], setup.config(1, [0, 1], device))),
         "engine, measured at 0 and end": timed(lambda: torch_engine.run(
-            setup.family(), [split], setup.config(steps, [0, steps]))),
+            setup.family(), [split], setup.config(steps, [0, steps], device))),
         "engine, B1 schedule": timed(lambda: torch_engine.run(
-            setup.family(), [split], setup.config(steps, b1_steps(steps)))),
+            setup.family(), [split], setup.config(steps, b1_steps(steps), device))),
     }
+    clock = device == "cpu"  # CPU time on the CPU, wall time on a GPU
+    rows = {label: (wall, cpu if clock else wall) for label, (wall, cpu) in rows.items()}
     t_measure = time_measure(setup, split)
     bare = rows["bare loop, nothing recorded"][1]
-    print(f"\n[{name}] (a) recording overhead, 1 seed x {steps} steps: {setup.description}")
-    print(f"{'variant':34s} {'wall s':>8s} {'cpu s':>8s} {'cpu ratio to bare':>18s}")
-    for label, (wall, cpu) in rows.items():
-        print(f"{label:34s} {wall:8.2f} {cpu:8.2f} {cpu / bare:18.3f}")
+    unit = "cpu" if clock else "wall"
+    print(f"\n[{name}] (a) recording overhead on {device}, 1 seed x {steps} steps: "
+          f"{setup.description}")
+    print(f"{'variant':34s} {'wall s':>8s} {unit + ' s':>8s} {unit + ' ratio to bare':>18s}")
+    for label, (wall, used) in rows.items():
+        print(f"{label:34s} {wall:8.2f} {used:8.2f} {used / bare:18.3f}")
     step = bare / steps
     fixed = rows["engine, 1 step (fixed costs)"][1] - step
     per_step = (rows["engine, measured at 0 and end"][1] - fixed) / bare - 1
@@ -203,14 +232,18 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000, help="steps of (a)")
     parser.add_argument("--seed-steps", type=int, default=200, help="steps of (b)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[4, 8])
-    parser.add_argument("--setups", nargs="+", default=list(SETUPS), choices=list(SETUPS))
+    parser.add_argument("--setups", nargs="+", default=["omnigrok", "concealment"],
+                        choices=list(SETUPS))
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda for (a) on a GPU")
+    parser.add_argument("--no-seeds", action="store_true", help="skip (b)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
     for name in args.setups:
-        overhead(name, SETUPS[name], args.steps)
-        seeds(name, SETUPS[name], args.seed_steps, args.seeds)
+        overhead(name, SETUPS[name], args.steps, args.device)
+        if not args.no_seeds:
+            seeds(name, SETUPS[name], args.seed_steps, args.seeds)
 
 
 if __name__ == "__main__":
