@@ -143,10 +143,22 @@ def test_a_torch_run_with_a_training_method_resumes_exactly(tmp_path):
     _same_data(run(), resumed)
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before ``exec``: SIGINT handled and not blocked, as in a terminal.
+
+    A child inherits its parent's ignored signals and signal mask; a pytest-xdist worker
+    that an earlier test left with SIGINT ignored or blocked would otherwise start a
+    ``bayesgrok`` that never sees the Ctrl-C (Python keeps an ignored SIGINT ignored).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _kill_at_checkpoint(study: Path, out: Path, sig: int = signal.SIGKILL):
     """Start ``bayesgrok run`` and send ``sig`` once a checkpoint file exists."""
     proc = subprocess.Popen([*BAYESGROK, "run", str(study), "--out", str(out), "--no-figures"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_as_from_a_terminal)
     try:
         for _ in range(1200):
             if list((out / "runs").glob("*.checkpoint")) or proc.poll() is not None:
