@@ -35,6 +35,7 @@ __all__ = [
     "compute_and_store",
     "compute_and_store_group",
     "failed_record_path",
+    "raise_if_interrupted",
     "read_failed",
     "wait_for",
 ]
@@ -131,6 +132,7 @@ def compute_and_store(run: RunSpec, out: str | Path, reporter: Any = None) -> Ru
     except DiskFullError as exc:
         return _disk_full([run], out, exc)[0]
     except Exception as exc:  # a failing run must not take the study down
+        raise_if_interrupted(exc)
         return _record_failure(run, out, exc)
 
 
@@ -158,7 +160,8 @@ def compute_and_store_group(runs: Sequence[RunSpec], out: str | Path,
         results = execute_group(runs, reporter, checkpoint=checkpoint)
     except DiskFullError as exc:
         return _disk_full(runs, out, exc)
-    except Exception:  # find the failing run: each alone, each recorded
+    except Exception as exc:  # find the failing run: each alone, each recorded
+        raise_if_interrupted(exc)  # and keep the group's checkpoint for the resume
         if checkpoint is not None:
             checkpoint.remove()
         return [compute_and_store(run, out, reporter) for run in runs]
@@ -171,6 +174,39 @@ def compute_and_store_group(runs: Sequence[RunSpec], out: str | Path,
     if checkpoint is not None:
         checkpoint.remove()
     return outcomes
+
+
+def raise_if_interrupted(exc: BaseException) -> None:
+    """Raise :class:`KeyboardInterrupt` when ``exc`` was raised while a Ctrl-C unwound.
+
+    A library can turn a Ctrl-C into an error of its own: ``torch.func.vmap`` sometimes
+    fails an internal assertion when the interrupt lands while it unwinds (about one in
+    500 interrupts of a batched PyTorch loop, measured), and raises a ``RuntimeError``
+    whose context is the ``KeyboardInterrupt``. Such a run was interrupted, not failed: it
+    must not be recorded as failed, nor its checkpoint removed.
+
+    Examples
+    --------
+    >>> try:
+    ...     try:
+    ...         raise KeyboardInterrupt
+    ...     except KeyboardInterrupt:
+    ...         raise RuntimeError("INTERNAL ASSERT FAILED")
+    ... except RuntimeError as exc:
+    ...     try:
+    ...         raise_if_interrupted(exc)
+    ...     except KeyboardInterrupt:
+    ...         print("interrupted")
+    interrupted
+    >>> raise_if_interrupted(ValueError("a real failure"))  # returns: record it
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
 
 
 def _record_failure(run: RunSpec, out: Path, exc: BaseException) -> RunOutcome:

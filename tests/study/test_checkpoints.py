@@ -212,6 +212,38 @@ def test_ctrl_c_names_the_finished_runs_and_says_the_same_command_resumes(tmp_pa
     assert list((tmp_path / "out/runs").glob("*.checkpoint"))  # kept for the resume
 
 
+def _ctrl_c_turned_into_an_error(*args, **kwargs):
+    """What ``torch.func.vmap`` sometimes does when a Ctrl-C lands as it unwinds."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise RuntimeError("!dynamicLayerStack.empty() INTERNAL ASSERT FAILED")  # noqa: B904
+
+
+@pytest.mark.parametrize("together", [False, True])
+def test_a_ctrl_c_that_a_library_turned_into_an_error_is_an_interrupt_not_a_failure(
+        tmp_path, monkeypatch, together):
+    from bayesgrok.study import compute
+    from bayesgrok.study.resolve import load_study
+
+    study = tmp_path / "s.toml"
+    study.write_text(JAX_STUDY.format(steps=100, every=50))
+    runs = load_study(study).runs
+    out = tmp_path / "out"
+    (out / "runs").mkdir(parents=True)
+    kept = compute.checkpoint_for(runs if together else runs[:1], out).path
+    kept.write_bytes(b"an earlier checkpoint")
+    monkeypatch.setattr(compute, "execute_group", _ctrl_c_turned_into_an_error)
+    monkeypatch.setattr(compute, "execute_with_artifacts", _ctrl_c_turned_into_an_error)
+    with pytest.raises(KeyboardInterrupt):
+        if together:
+            compute.compute_and_store_group(runs, out)
+        else:
+            compute.compute_and_store(runs[0], out)
+    assert not list((out / "runs").glob("*.failed.json"))  # not recorded as failed
+    assert kept.read_bytes() == b"an earlier checkpoint"  # kept for the resume
+
+
 def test_an_empty_lock_left_by_a_dead_writer_is_taken_over(tmp_path):
     from bayesgrok.study.folder import EMPTY_LOCK_GRACE_S, LOCK, locked
 
