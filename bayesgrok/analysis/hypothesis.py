@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = ["CRITERIA", "HypothesisCriteria", "counterexamples", "hypothesis_table"]
 
@@ -104,6 +103,8 @@ def _spearman(x: np.ndarray, y: np.ndarray, n_resamples: int) -> tuple[float, fl
     """rho and its 95% percentile bootstrap interval (NaN where undefined)."""
     if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return (np.nan,) * 3
+    from scipy import stats  # here: scipy.stats takes a second to import
+
     rho = float(stats.spearmanr(x, y).statistic)
 
     def statistic(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -147,7 +148,9 @@ def _group_row(rows: pd.DataFrame, criteria: HypothesisCriteria) -> dict[str, ob
     exits = grokked[np.isfinite(grokked["lehc_exit"].astype(float))]
     before = int((exits["lehc_exit"] < exits["val_onset"]).sum())
     after = int((exits["lehc_exit"] > exits["val_onset"]).sum())
-    p = (float(stats.binomtest(before, before + after, 0.5, alternative="greater").pvalue)
+    from scipy.stats import binomtest  # here: scipy.stats takes a second to import
+
+    p = (float(binomtest(before, before + after, 0.5, alternative="greater").pvalue)
          if before + after else np.nan)
     ratios = grokked["lag_over_gap"].astype(float)
     ratios = ratios[np.isfinite(ratios)]

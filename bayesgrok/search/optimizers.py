@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import optax
+if TYPE_CHECKING:  # imported where used: optax imports JAX, which a torch study never needs
+    import optax
 
 
 class OptimizerError(ValueError):
@@ -43,6 +44,7 @@ def make_optimizer(name: str, args: dict[str, Any] | None = None) -> optax.Gradi
 
     Examples
     --------
+    >>> import optax
     >>> opt = make_optimizer("adam", {"learning_rate": 1e-2})
     >>> isinstance(opt, optax.GradientTransformation)
     True
@@ -51,6 +53,8 @@ def make_optimizer(name: str, args: dict[str, Any] | None = None) -> optax.Gradi
     ...
     bayesgrok.search.optimizers.OptimizerError: unknown optimizer 'adamm' ...
     """
+    import optax
+
     args = dict(args or {})
     factory = getattr(optax, name, None) if not name.startswith("_") else None
     if factory is None or not callable(factory) or inspect.isclass(factory):
@@ -143,6 +147,8 @@ def optimizer_decay(name: str, args: dict[str, Any] | None = None) -> str:
     >>> optimizer_decay("adamw", {"learning_rate": 1e-3, "weight_decay": 0.1})
     'decoupled weight decay 0.1 (optax.adamw): the decay lives in the optimizer, not the objective'
     """
+    import optax
+
     factory = getattr(optax, name, None)
     if factory is None or not callable(factory):
         return "none"
@@ -169,6 +175,7 @@ def freeze(optimizer: optax.GradientTransformation,
     Examples
     --------
     >>> import jax.numpy as jnp
+    >>> import optax
     >>> opt = freeze(optax.adamw(0.1, weight_decay=1.0), {"a": False, "b": True})
     >>> params = {"a": jnp.ones(()), "b": jnp.ones(())}
     >>> updates, _ = opt.update({"a": jnp.ones(()), "b": jnp.ones(())}, opt.init(params), params)
@@ -176,6 +183,7 @@ def freeze(optimizer: optax.GradientTransformation,
     (0.0, True)
     """
     import jax
+    import optax
 
     flags = jax.tree_util.tree_leaves(frozen)
     if not any(bool(f) for f in flags):

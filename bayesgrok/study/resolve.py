@@ -29,7 +29,7 @@ from bayesgrok.families import (
 )
 from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.engines import NoEngineError, engine_entry
-from bayesgrok.search.nuts_engine import NUTSConfig
+from bayesgrok.search.nuts_config import NUTSConfig
 from bayesgrok.search.optimizers import OptimizerError
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.run_checks import (

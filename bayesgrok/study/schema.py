@@ -40,7 +40,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from bayesgrok.search.config import SearchConfig
-from bayesgrok.search.nuts_engine import NUTSConfig
+from bayesgrok.search.nuts_config import NUTSConfig
 from bayesgrok.study.errors import StudyError
 from bayesgrok.study.tables import (
     SWEEP_PREFIXES,

@@ -174,7 +174,7 @@ def _kill_at_checkpoint(study: Path, out: Path, sig: int = signal.SIGKILL):
 
 @pytest.mark.parametrize("kind", ["jax", "torch"])
 def test_a_killed_study_resumes_from_its_checkpoint_bit_for_bit(tmp_path, kind):
-    text, steps = (JAX_STUDY, 600_000) if kind == "jax" else (TORCH_STUDY, 2000)
+    text, steps = (JAX_STUDY, 600_000) if kind == "jax" else (TORCH_STUDY, 1000)
     study = tmp_path / "s.toml"
     study.write_text(text.format(steps=steps, every=steps // 2))
     out = tmp_path / "out"
