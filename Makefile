@@ -17,10 +17,9 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/bayesgrok run studies/quickstart.toml --out results/quickstart
 
-# both cores (pytest-xdist); JAX's persistent compilation cache is shared by the workers;
-# loadgroup keeps a module marked xdist_group on one worker (its module fixture made once)
+# both cores (pytest-xdist); JAX's persistent compilation cache is shared by the workers
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(or $(TEST_WORKERS),2) --dist loadgroup
+	$(BIN)/python -m pytest -q -n $(or $(TEST_WORKERS),2)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow

@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-# one worker computes the module-scoped fixture once (make test: pytest-xdist --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_packaging")
-
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -25,9 +25,6 @@ from bayesgrok.search.config import SearchConfig
 from bayesgrok.search.contract import Batch
 from bayesgrok.tasks import make_task
 
-# one worker computes the module-scoped fixture once (make test: pytest-xdist --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_bayes_svi")
-
 N_TRAIN = 192
 
 

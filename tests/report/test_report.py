@@ -17,9 +17,6 @@ from bayesgrok.cli import app
 from bayesgrok.report import ReportError, report_paths, write_report
 from bayesgrok.report.captions import caption
 
-# one worker computes the module-scoped fixture once (make test: pytest-xdist --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_report")
-
 runner = CliRunner()
 
 STUDY = """

@@ -14,9 +14,6 @@ from bayesgrok.search.nuts_engine import NUTSConfig, run
 from bayesgrok.study.store import write_datatree
 from bayesgrok.tasks import make_task
 
-# one worker computes the module-scoped fixture once (make test: pytest-xdist --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_nuts_engine")
-
 NOISE, PRIOR = 0.0316, 0.5
 
 

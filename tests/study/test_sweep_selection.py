@@ -8,9 +8,6 @@ import xarray as xr
 import bayesgrok  # noqa: F401  (registers ds.sweep)
 from bayesgrok.study.runner import run_study
 
-# one worker computes the module-scoped fixture once (make test: pytest-xdist --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_sweep_selection")
-
 STUDY = """
 name = "two_keys"
 [task]
