@@ -112,3 +112,27 @@ def test_a_run_on_the_gpu_follows_the_cpu_run():
                            cfg.model_copy(update={"device": "cuda"}))
     assert gpu.attrs["device"] == "cuda:0"
     np.testing.assert_allclose(gpu["error"], cpu["error"], rtol=1e-8)
+
+
+def test_the_data_move_to_the_device_once_per_run_not_per_step(monkeypatch):
+    """Every conversion of a host (NumPy) array into a tensor, which on a GPU is a copy to
+    the device, is counted: ten steps and 200 steps make the same number."""
+    moved = []
+
+    def counting(real):
+        def convert(data, *args, **kwargs):
+            if isinstance(data, np.ndarray):  # host data (a whole set, or a minibatch)
+                moved.append(data.shape)
+            return real(data, *args, **kwargs)
+        return convert
+
+    for name in ("as_tensor", "tensor", "from_numpy"):
+        monkeypatch.setattr(torch, name, counting(getattr(torch, name)))
+
+    def moves(steps: int) -> int:
+        moved.clear()
+        torch_engine.run(MLP(widths=[8]), _splits((0,)),
+                         _cfg(steps=steps, log={"at": [steps]}, device="cpu"))
+        return len(moved)
+
+    assert moves(10) == moves(200) > 0
