@@ -190,6 +190,33 @@ class BayesMLPSVI(MeanFieldSVI):
             h = jax.nn.relu(z) if i < n_layers - 1 else z
         return h
 
+    def _local_logits_draw_by_draw(self, params: Params, x: jax.Array,
+                                   draws: Sequence[jax.Array]) -> jax.Array:
+        """:meth:`local_logits` for each set of ``draws`` (per layer ``(S, n, width)``),
+        ``(S, n, C)``: the same values, bit for bit, as vmapping it over the draws.
+
+        The first layer's mean and standard deviation do not depend on the draw and are
+        computed once; the rest runs one draw at a time (``lax.map``), so that each draw's
+        activations stay in the cache. Vmapped over A6's 16 measuring draws, XLA wrote two
+        ``(seeds, 16, n, 200)`` arrays per data set and logged step and read them back (the
+        activations and their squares): 2.5x slower on this machine.
+        """
+        std = self.std(params)
+        n_layers = len(self.widths) + 1
+        mean0 = x @ params["loc"]["w0"] + params["loc"]["b0"]
+        sd0 = jnp.sqrt((x * x) @ (std["w0"] ** 2) + std["b0"] ** 2)
+
+        def one(noise: Sequence[jax.Array]) -> jax.Array:
+            z = mean0 + sd0 * noise[0]
+            for i in range(1, n_layers):
+                h = jax.nn.relu(z)
+                mean = h @ params["loc"][f"w{i}"] + params["loc"][f"b{i}"]
+                var = (h * h) @ (std[f"w{i}"] ** 2) + std[f"b{i}"] ** 2
+                z = mean + jnp.sqrt(var) * noise[i]
+            return z
+
+        return jax.lax.map(one, tuple(draws))
+
     def logits(self, params: Params, x: jax.Array, key: jax.Array) -> jax.Array:
         """One draw of the logits: local reparameterisation, or one weight draw for all."""
         if self.local_reparameterization:
@@ -272,8 +299,7 @@ class BayesMLPSVI(MeanFieldSVI):
             return super().error_and_prediction(params, batch, train)
         if draws is None:
             draws = self.fixed_draws(batch.x.shape[0], batch.x.dtype)
-        logits = jax.vmap(lambda k, noise: self.local_logits(params, batch.x, k, noise))(
-            self._keys(None), draws)
+        logits = self._local_logits_draw_by_draw(params, batch.x, draws)
         errors = jax.vmap(lambda lg: -jnp.mean(dist.Categorical(logits=lg).log_prob(batch.y)))(
             logits)
         return jnp.mean(errors), jnp.mean(jax.nn.softmax(logits, axis=-1), axis=0)

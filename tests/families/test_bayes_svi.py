@@ -393,3 +393,19 @@ def test_a_minibatch_run_records_the_published_batch_accuracies():
     np.testing.assert_allclose(later * 100, np.round(later * 100), atol=1e-4)
     assert np.isfinite(ds["val_batch_accuracy"]).all()
     assert ds["train_accuracy"].shape == train.shape
+
+
+@pytest.mark.parametrize("widths", [(8,), (6, 5)])
+def test_measuring_logits_draw_by_draw_equal_the_vmapped_draws_bit_for_bit(widths):
+    """The engine's measurements run the fixed draws one at a time (``lax.map``, for the
+    cache); the values must be those of vmapping :meth:`local_logits` over them."""
+    split = make_task("parity", 0, n_points=60, n_train=40, n_spurious=5)
+    family = BayesMLPSVI(widths=widths, local_reparameterization=True, n_samples_eval=4)
+    params = family.init(jax.random.PRNGKey(0), split)
+    x = jnp.asarray(split.x_train, jnp.float32)
+    draws = family.fixed_draws(40, "float32")
+    one_by_one = jax.jit(family._local_logits_draw_by_draw)(params, x, draws)
+    vmapped = jax.jit(lambda p, d: jax.vmap(
+        lambda e: family.local_logits(p, x, jax.random.PRNGKey(0), e))(d))(params, draws)
+    assert one_by_one.shape == (4, 40, 2)
+    assert np.array_equal(one_by_one, vmapped)
