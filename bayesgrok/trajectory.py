@@ -157,6 +157,10 @@ def write(ds: xr.Dataset, path: str | os.PathLike[str], *, study: bool = False) 
 def read(path: str | os.PathLike[str], *, study: bool = False) -> xr.Dataset:
     """Read a trajectory (or study) file, validate it and load it into memory.
 
+    A study (``study=True``) comes with its swept coordinates indexed together
+    (:func:`bayesgrok.sweep_selection.index_sweep`): ``ds.sel(complexity_weight=1.0,
+    start="B")`` selects runs by any number of swept values.
+
     Raises
     ------
     TrajectoryError
@@ -178,7 +182,51 @@ def read(path: str | os.PathLike[str], *, study: bool = False) -> xr.Dataset:
         raise TrajectoryError(f"{path}: not a readable netCDF file ({exc})") from exc
     if "status" in ds:
         ds["status"] = ds["status"].astype(str)
-    return validate(ds, study=study, source=str(path))
+    ds = validate(ds, study=study, source=str(path))
+    if study:
+        from bayesgrok.sweep_selection import index_sweep
+
+        ds = index_sweep(ds)
+    return ds
+
+
+def open_study(path: str | os.PathLike[str]) -> xr.Dataset:
+    """A study's dataset, from its results folder or its ``study.nc``, with its swept
+    values indexed: select runs with ``ds.sel(complexity_weight=1.0, start="B")``.
+
+    Parameters
+    ----------
+    path
+        A results folder (``bayesgrok run ... --out FOLDER``) or a study file in one.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``run``, ``seed``, ``step`` (and those of probes); every swept value is
+        a coordinate on ``run``, all of them under one
+        :class:`~bayesgrok.sweep_selection.SweepIndex`.
+
+    Raises
+    ------
+    TrajectoryError
+        If there is no readable study file there, or it does not follow the schema.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> study = combine({"a": example(), "b": example()}, {"lr": [0.1, 0.2], "wd": [0, 1]})
+    >>> _ = write(study, folder / "study.nc", study=True)
+    >>> open_study(folder).sel(lr=0.2, wd=1)["run"].item()
+    'b'
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "study.nc"
+    if not path.is_file():
+        raise TrajectoryError(f"{path}: no study file there (a results folder holds "
+                              "study.nc once its study has run)")
+    return read(path, study=True)
 
 
 def config_of(ds: xr.Dataset) -> dict[str, Any]:
