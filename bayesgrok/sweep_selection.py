@@ -28,7 +28,8 @@ from xarray.core.indexing import IndexSelResult
 
 
 def swept_coordinates(ds: xr.Dataset) -> list[str]:
-    """The swept values of a study dataset: its non-index coordinates along ``run``
+    """The swept values of a study dataset: its coordinates along ``run`` but ``run``
+    itself, without an index or under a :class:`SweepIndex`
     (:func:`bayesgrok.analysis.summary.swept_parameters` is this), in the dataset's order.
 
     Examples
