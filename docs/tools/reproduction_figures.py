@@ -38,7 +38,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "a7_hypothesis_dwell_gap": ("hypothesis_cross_family", "dwell_gap.png"),
     "a7_hypothesis_paths": ("hypothesis_cross_family", "regions_paths.png"),
     "b_depth_reduced": ("fan_depth_reduced", "accuracy.png"),
-    "b_depth48_full_cpu": ("fan_depth_offline_cpu", "stages.png"),
+    "b_depth_full_cpu": ("fan_depth_offline_cpu", "stages.png"),
     "c_modular_addition_reduced": ("tan_modular_addition_reduced", "accuracy.png"),
     "d1_omnigrok_reduced": ("omnigrok_mnist_reduced", "accuracy.png"),
 }
