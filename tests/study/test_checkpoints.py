@@ -154,27 +154,41 @@ def _as_from_a_terminal() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+# ``bayesgrok`` in a child that sends itself a signal right after writing its first
+# checkpoint: the kill lands mid-run on every run, however fast or slow the machine, so the
+# runs can be short (waiting for the file to appear raced the run's end instead).
+SIGNAL_AT_FIRST_CHECKPOINT = """
+import os, sys
+from bayesgrok.search.checkpoint import Checkpoint
+sig = int(sys.argv.pop(1))
+
+def then_signal(save):
+    def saved(self, *args, **kwargs):
+        save(self, *args, **kwargs)
+        os.kill(os.getpid(), sig)
+    return saved
+
+Checkpoint.save_arrays = then_signal(Checkpoint.save_arrays)
+Checkpoint.save_torch = then_signal(Checkpoint.save_torch)
+from bayesgrok.cli import app
+sys.argv[0] = "bayesgrok"
+app()
+"""
+
+
 def _kill_at_checkpoint(study: Path, out: Path, sig: int = signal.SIGKILL):
-    """Start ``bayesgrok run`` and send ``sig`` once a checkpoint file exists."""
-    proc = subprocess.Popen([*BAYESGROK, "run", str(study), "--out", str(out), "--no-figures"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=_as_from_a_terminal)
-    try:
-        for _ in range(1200):
-            if list((out / "runs").glob("*.checkpoint")) or proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, "the run ended before its first checkpoint"
-        proc.send_signal(sig)
-        output, _ = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    return proc.returncode, output
+    """Run ``bayesgrok run`` until it has written its first checkpoint, then send ``sig``."""
+    done = subprocess.run([sys.executable, "-c", SIGNAL_AT_FIRST_CHECKPOINT, str(int(sig)),
+                           "run", str(study), "--out", str(out), "--no-figures"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          preexec_fn=_as_from_a_terminal, timeout=300)
+    assert list((out / "runs").glob("*.checkpoint")), done.stdout
+    return done.returncode, done.stdout
 
 
 @pytest.mark.parametrize("kind", ["jax", "torch"])
 def test_a_killed_study_resumes_from_its_checkpoint_bit_for_bit(tmp_path, kind):
-    text, steps = (JAX_STUDY, 600_000) if kind == "jax" else (TORCH_STUDY, 1000)
+    text, steps = (JAX_STUDY, 4000) if kind == "jax" else (TORCH_STUDY, 1000)
     study = tmp_path / "s.toml"
     study.write_text(text.format(steps=steps, every=steps // 2))
     out = tmp_path / "out"
@@ -203,8 +217,7 @@ def test_a_killed_study_resumes_from_its_checkpoint_bit_for_bit(tmp_path, kind):
 
 def test_ctrl_c_names_the_finished_runs_and_says_the_same_command_resumes(tmp_path):
     study = tmp_path / "s.toml"
-    # long after the first checkpoint, so that the signal always lands mid-run
-    study.write_text(TORCH_STUDY.format(steps=40000, every=2000))
+    study.write_text(TORCH_STUDY.format(steps=1000, every=500))
     code, output = _kill_at_checkpoint(study, tmp_path / "out", signal.SIGINT)
     assert code == 130, output
     assert "interrupted: 0 run(s) finished" in output
