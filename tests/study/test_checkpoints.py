@@ -18,6 +18,7 @@ import pytest
 from bayesgrok import trajectory
 from bayesgrok.search.checkpoint import Checkpoint
 from bayesgrok.search.config import SearchConfig
+from bayesgrok.study.runner import run_study
 from bayesgrok.tasks import make_task
 
 BAYESGROK = [sys.executable, "-m", "bayesgrok.cli"]
@@ -195,15 +196,13 @@ def test_a_killed_study_resumes_from_its_checkpoint_bit_for_bit(tmp_path, kind):
     code, _ = _kill_at_checkpoint(study, out)
     assert code == -signal.SIGKILL
     assert not list((out / "runs").glob("*.nc"))  # nothing finished before the kill
-    done = subprocess.run([*BAYESGROK, "run", str(study), "--out", str(out), "--no-figures"],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
+    # resumed (in this process: the resuming is the same code; the kill needed a process)
+    assert not run_study(study, out, figures=False).failed
     assert not list((out / "runs").glob("*.checkpoint"))  # removed with the run files
     # the same study without checkpoints (the key is not part of the runs' configuration)
     plain = tmp_path / "plain.toml"
     plain.write_text(text.format(steps=steps, every=0))
-    subprocess.run([*BAYESGROK, "run", str(plain), "--out", str(tmp_path / "plain"),
-                    "--no-figures"], check=True, capture_output=True, timeout=600)
+    assert not run_study(plain, tmp_path / "plain", figures=False).failed
     files = sorted((out / "runs").glob("*.nc"))
     assert [p.name for p in files] == sorted(p.name for p in (tmp_path / "plain/runs").glob(
         "*.nc"))
@@ -289,10 +288,11 @@ def test_a_full_disk_fails_the_run_keeps_the_finished_ones_and_stops_cleanly(tmp
     study = tmp_path / "s.toml"
     study.write_text(JAX_STUDY.format(steps=300, every=0).replace("every = 20000",
                                                                    "every = 50"))
+    from bayesgrok.study.folder import LowDiskSpaceWarning
+
     out = small_disk / "out"
-    first = subprocess.run([*BAYESGROK, "run", str(study), "--out", str(out), "--no-figures"],
-                           capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stderr
+    with pytest.warns(LowDiskSpaceWarning, match="MB free on its disk"):
+        assert not run_study(study, out, figures=False).failed
     runs = sorted((out / "runs").glob("*.nc"))
     assert len(runs) == 2
     kept, lost = runs
@@ -308,10 +308,9 @@ def test_a_full_disk_fails_the_run_keeps_the_finished_ones_and_stops_cleanly(tmp
     assert "the disk is full" in said and "Traceback" not in said
     assert kept.is_file() and trajectory.read(kept).sizes["seed"] == 2  # untouched
     assert not lost.exists() and not list(out.rglob(".*.tmp"))
-    (small_disk / "filler").unlink()  # space again: the same command finishes the study
-    again = subprocess.run([*BAYESGROK, "run", str(study), "--out", str(out), "--no-figures"],
-                           capture_output=True, text=True, timeout=300)
-    assert again.returncode == 0 and lost.is_file(), again.stderr
+    (small_disk / "filler").unlink()  # space again: the same study finishes
+    with pytest.warns(LowDiskSpaceWarning):
+        assert not run_study(study, out, figures=False).failed and lost.is_file()
 
 
 def test_out_on_a_disk_with_too_little_space_is_warned_before_any_work(tmp_path, monkeypatch):
