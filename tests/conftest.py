@@ -17,7 +17,6 @@ os.environ.setdefault("BAYESGROK_JAX_CACHE", str(
     Path(tempfile.gettempdir()) / f"bayesgrok-tests-jax-cache-{getpass.getuser()}"))
 
 
-
 def _share_the_cores_between_workers() -> None:
     """Give each pytest-xdist worker its share of the cores (one each on 2 cores).
 
@@ -25,8 +24,8 @@ def _share_the_cores_between_workers() -> None:
     ``bayesgrok`` process a test starts, which inherits the environment), and threads that
     outnumber the cores wait on each other: with them, the suite took 1.10x the time and
     1.11x the CPU time (202 s against 184 s, ``pytest -n 2`` back to back, warm compilation
-    cache, 2 cores, 2026-12-06). Set before JAX's CPU backend
-    starts and before torch is imported; settings already in the environment win.
+    cache, 2 cores, 2026-12-06). Set before JAX's CPU backend starts and before torch is
+    imported; settings already in the environment win.
     """
     from bayesgrok.search.threads import pinned_flags
 
