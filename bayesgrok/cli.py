@@ -70,6 +70,10 @@ def run(
     retries: Annotated[
         int, typer.Option("--retries", help="Times a run whose Dask worker died is retried.")
     ] = 3,
+    jobs: Annotated[
+        int, typer.Option("--jobs", help="Runs computed at once in this process, in threads "
+                          "(local executor; JAX studies: PyTorch runs go one at a time).")
+    ] = 1,
     force: Annotated[
         bool, typer.Option("--force", help="Run into a folder of another study or an "
                            "edited one, removing its stale outputs (each is named), and "
@@ -95,14 +99,18 @@ def run(
         _fail(f"--workers = {workers}: must be at least 1")
     if retries < 0:
         _fail(f"--retries = {retries}: must be at least 0")
+    if jobs < 1:
+        _fail(f"--jobs = {jobs}: must be at least 1")
+    if executor == "dask" and jobs != 1:
+        _fail("--jobs is for the local executor: with --executor dask, use --workers")
     chosen = (DaskExecutor(scheduler=scheduler, workers=workers, retries=retries)
-              if executor == "dask" else LocalExecutor())
+              if executor == "dask" else LocalExecutor(jobs=jobs))
     from bayesgrok.study.suite import is_suite, run_suite
 
     command = shlex.join(["bayesgrok", *sys.argv[1:]])
     try:
         with RichReporter(err) as reporter:
-            if executor == "dask":
+            if executor == "dask" or jobs != 1:
                 err.print(f"executor: {chosen.describe()}")
             if is_suite(study):
                 suite = run_suite(study, out_dir, reporter=reporter, figures=not no_figures,

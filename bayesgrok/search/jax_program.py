@@ -10,6 +10,7 @@ parameters become non-finite is frozen where it was.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
@@ -144,6 +145,7 @@ def over_seeds(family: Family, fn: Callable[..., Any],
 
 
 _SHARED: OrderedDict[tuple, Compiled] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
 SHARED_PROGRAMS = 8
 """How many compiled programs a process keeps for later runs (least recently used go)."""
 
@@ -170,14 +172,15 @@ def shared_program(family: Family, spec: OptimizerSpec, frozen: Any, batch: int,
     """
     key = (family.program_key(), repr(spec), repr(frozen), batch, kind, accuracy,
            bool(jax.config.read("jax_enable_x64")))
-    if key in _SHARED:
-        _SHARED.move_to_end(key)
-        return _SHARED[key]
-    program = Compiled(family, spec.optax(frozen), batch, kind, accuracy)
-    _SHARED[key] = program
-    while len(_SHARED) > SHARED_PROGRAMS:
-        _SHARED.popitem(last=False)
-    return program
+    with _SHARED_LOCK:  # runs may start in several threads (LocalExecutor(jobs=...))
+        if key in _SHARED:
+            _SHARED.move_to_end(key)
+            return _SHARED[key]
+        program = Compiled(family, spec.optax(frozen), batch, kind, accuracy)
+        _SHARED[key] = program
+        while len(_SHARED) > SHARED_PROGRAMS:
+            _SHARED.popitem(last=False)
+        return program
 
 
 class Compiled:
