@@ -72,7 +72,7 @@ def run(
     ] = 3,
     jobs: Annotated[
         int, typer.Option("--jobs", help="Runs computed at once in this process, in threads "
-                          "(local executor; JAX studies: PyTorch runs go one at a time).")
+                          "(local executor; PyTorch and GP runs go one at a time).")
     ] = 1,
     force: Annotated[
         bool, typer.Option("--force", help="Run into a folder of another study or an "

@@ -79,10 +79,12 @@ class LocalExecutor:
     A run of a JAX family keeps about one core busy when its steps are small (A6's BNN:
     3 seeds, batch 32), and a compiled program releases the GIL while it runs, so runs in
     threads share the cores and the compiled programs; results are the same bit for bit,
-    each run computing exactly what it computes alone. Studies with PyTorch runs compute one
-    run at a time whatever ``jobs`` is (torch's per-process settings, such as its thread
-    count, would be shared by the runs). A Ctrl-C stops starting runs; the runs in progress
-    finish first (their files are written, and the same command resumes the rest).
+    each run computing exactly what it computes alone. Studies with PyTorch runs, or with
+    Gaussian-process runs (families with ``vectorize_seeds = False``, whose LAPACK kernels
+    can deadlock XLA's thread pool when two run at once), compute one run at a time
+    whatever ``jobs`` is. A Ctrl-C starts no further run and stops the runs
+    in progress at their next progress report, as it stops a run in the main thread; the
+    same command resumes them.
 
     Examples
     --------
@@ -107,7 +109,7 @@ class LocalExecutor:
         """Compute each group of runs in turn (``jobs`` groups at once); yield each run's
         outcome as its group finishes."""
         groups = list(group_runs(runs, group))
-        if self.jobs == 1 or len(groups) < 2 or _has_torch_runs(runs):
+        if self.jobs == 1 or len(groups) < 2 or _one_at_a_time(runs):
             for runs_together in groups:
                 outcomes = compute_and_store_group(runs_together, out, reporter)
                 yield from _ended(runs_together, outcomes, reporter)
@@ -135,8 +137,9 @@ class LocalExecutor:
                     if waiting:
                         submit()
                     yield from _ended(runs_together, future.result(), reporter)
-        finally:  # a Ctrl-C (or a consumer that stops early): start nothing more
-            waiting.clear()
+        finally:  # a Ctrl-C (or a consumer that stops early): start nothing more, and
+            waiting.clear()  # stop the runs in progress at their next progress report
+            shared.stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -147,10 +150,20 @@ def _ended(runs_together: Sequence[RunSpec], outcomes: Sequence[RunOutcome],
         yield outcome
 
 
-def _has_torch_runs(runs: Sequence[RunSpec]) -> bool:
+def _one_at_a_time(runs: Sequence[RunSpec]) -> bool:
+    """Whether some run must not share this process with another one running: a PyTorch
+    run (torch's settings belong to the process), or a family that keeps its seeds out of
+    ``vmap`` because two of jaxlib's batched LAPACK kernels running at once can deadlock
+    XLA's CPU thread pool (:func:`~bayesgrok.search.jax_program.over_seeds`): two of its
+    runs at once would run two such kernels at once."""
     from bayesgrok.families import family_class
 
-    return any(getattr(family_class(run.family), "backend", "jax") == "torch" for run in runs)
+    for run in runs:
+        cls = family_class(run.family)
+        if getattr(cls, "backend", "jax") == "torch" or not getattr(cls, "vectorize_seeds",
+                                                                     True):
+            return True
+    return False
 
 
 class _ThreadReporters:
@@ -160,6 +173,7 @@ class _ThreadReporters:
     def __init__(self, reporter: Any) -> None:
         self.reporter = reporter
         self.lock = threading.Lock()
+        self.stop = threading.Event()
 
     def compute(self, runs_together: Sequence[RunSpec], out: Path) -> list[RunOutcome]:
         """:func:`compute_and_store_group` with a step bar of its own, removed after."""
@@ -185,6 +199,10 @@ class _StepBar:
             self.task = self.progress.add_task(f"  {run.run_id}", total=total_steps)
 
     def advance(self, steps: int) -> None:
+        # the engines report progress between segments: a run stopped here unwinds as a
+        # Ctrl-C does in the main thread (its checkpoint is kept for the resume)
+        if self.shared.stop.is_set():
+            raise KeyboardInterrupt
         if self.progress is not None and self.task is not None:
             with self.shared.lock:
                 self.progress.advance(self.task, steps)

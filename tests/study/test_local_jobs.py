@@ -78,3 +78,16 @@ def test_bad_jobs_exit_2_naming_the_option(args, message, write_study, tmp_path)
 def test_jobs_must_be_positive():
     with pytest.raises(ValueError, match="jobs must be at least 1"):
         LocalExecutor(jobs=0)
+
+
+@pytest.mark.parametrize("study, alone", [
+    ("miller_bnn", False),               # A6: JAX, seeds vmapped: runs share the process
+    ("miller_gp_landscape", True),       # GP regression: LAPACK kernels, one at a time
+    ("miller_concealment_reduced", True),  # PyTorch
+])
+def test_which_studies_compute_one_run_at_a_time(study, alone):
+    from bayesgrok.study.executors import _one_at_a_time
+    from bayesgrok.study.resolve import load_study
+    from bayesgrok.study.schema import find_study
+
+    assert _one_at_a_time(load_study(find_study(study)).runs) is alone
