@@ -12,6 +12,8 @@ Variants, alternated ``--repeats`` times and timed as wall clock of the whole pr
   (``--group-off``: a copy of the study with ``[execution] group = false``);
 * ``dask N``: this checkout (and the earlier commit, with ``--ref``) with
   ``--executor dask --workers N`` (``--dask-workers N``): N runs at once in worker processes.
+* ``jobs N``: this checkout with ``--jobs N`` (``--jobs N``): N runs at once in threads of
+  one process.
 
 The first round warms the compilation cache and is not counted (``--no-warmup`` counts
 every round: for long studies, whose compilation is a small part). Prints medians and the
@@ -21,7 +23,7 @@ ratios to ``bayesgrok``'s time.
     .venv/bin/python benchmarks/bench_studies.py --study benchmarks/studies/a6_short.toml \
         --ref HEAD~3
     .venv/bin/python benchmarks/bench_studies.py --study studies/miller_bnn.toml \
-        --ref 1e737c5 --ref-own-study --dask-workers 2 --repeats 1 --no-warmup
+        --ref 1e737c5 --ref-own-study --jobs 2 --dask-workers 2 --repeats 1 --no-warmup
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ def main() -> None:
                              "(one it can read: an older schema)")
     parser.add_argument("--dask-workers", type=int, metavar="N",
                         help="also time --executor dask --workers N")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="also time this checkout with --jobs N")
     parser.add_argument("--no-warmup", action="store_true",
                         help="count the first round too (no round only to fill the cache)")
     parser.add_argument("--repeats", type=int, default=3)
@@ -78,9 +82,13 @@ def main() -> None:
                        cwd=ROOT, check=True)
         file = tree / args.study if args.ref_own_study else args.study
         variants[f"ref {args.ref}"] = (study("ref", file), {**env, "PYTHONPATH": str(tree)})
+    plain = list(variants.items())
+    if args.jobs:
+        variants[f"bayesgrok jobs {args.jobs}"] = (
+            [*study("jobs"), "--jobs", str(args.jobs)], {**env, "PYTHONPATH": str(ROOT)})
     if args.dask_workers:
         dask = ["--executor", "dask", "--workers", str(args.dask_workers)]
-        for name, (command, variant_env) in list(variants.items()):
+        for name, (command, variant_env) in plain:
             out = command.index("--out") + 1
             variants[f"{name} dask {args.dask_workers}"] = (
                 [*command[:out], f"{command[out]}-dask", *command[out + 1:], *dask],
