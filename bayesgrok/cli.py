@@ -71,9 +71,11 @@ def run(
         int, typer.Option("--retries", help="Times a run whose Dask worker died is retried.")
     ] = 3,
     jobs: Annotated[
-        int, typer.Option("--jobs", help="Runs computed at once in this process, in threads "
-                          "(local executor; PyTorch and GP runs go one at a time).")
-    ] = 1,
+        int | None,
+        typer.Option("--jobs", help="Runs computed at once in this process, in threads "
+                     "(local executor; default: the study's [execution] jobs, else 1; "
+                     "PyTorch and GP runs go one at a time).")
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Run into a folder of another study or an "
                            "edited one, removing its stale outputs (each is named), and "
@@ -99,9 +101,9 @@ def run(
         _fail(f"--workers = {workers}: must be at least 1")
     if retries < 0:
         _fail(f"--retries = {retries}: must be at least 0")
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         _fail(f"--jobs = {jobs}: must be at least 1")
-    if executor == "dask" and jobs != 1:
+    if executor == "dask" and jobs is not None:
         _fail("--jobs is for the local executor: with --executor dask, use --workers")
     chosen = (DaskExecutor(scheduler=scheduler, workers=workers, retries=retries)
               if executor == "dask" else LocalExecutor(jobs=jobs))
@@ -110,7 +112,7 @@ def run(
     command = shlex.join(["bayesgrok", *sys.argv[1:]])
     try:
         with RichReporter(err) as reporter:
-            if executor == "dask" or jobs != 1:
+            if executor == "dask":
                 err.print(f"executor: {chosen.describe()}")
             if is_suite(study):
                 suite = run_suite(study, out_dir, reporter=reporter, figures=not no_figures,

@@ -66,9 +66,10 @@ class Executor(Protocol):
         ...
 
     def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any,
-            group: bool = True) -> Iterator[RunOutcome]:
+            group: bool = True, jobs: int = 1) -> Iterator[RunOutcome]:
         """Compute ``runs`` (writing under ``out``; runs sharing a program together unless
-        ``group`` is false); yield one outcome per run."""
+        ``group`` is false; ``jobs`` at once where the executor can and was not told
+        otherwise: the study's ``[execution] jobs``); yield one outcome per run."""
         ...
 
 
@@ -92,55 +93,63 @@ class LocalExecutor:
     ('local', 'local (2 runs at once, in threads)')
     """
 
-    def __init__(self, jobs: int = 1) -> None:
-        if jobs < 1:
+    def __init__(self, jobs: int | None = None) -> None:
+        if jobs is not None and jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {jobs}")
         self.jobs = jobs
 
     def describe(self) -> str:
         """A one-line description for the console."""
+        if self.jobs is None:
+            return "local"
         return "local" if self.jobs == 1 else f"local ({self.jobs} runs at once, in threads)"
 
     def check(self) -> None:
         """Nothing to check: this process computes the runs."""
 
     def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any,
-            group: bool = True) -> Iterator[RunOutcome]:
-        """Compute each group of runs in turn (``jobs`` groups at once); yield each run's
-        outcome as its group finishes."""
+            group: bool = True, jobs: int = 1) -> Iterator[RunOutcome]:
+        """Compute each group of runs in turn (this executor's ``jobs`` groups at once, or
+        the study's ``jobs`` when it was made without); yield each run's outcome as its
+        group finishes."""
         groups = list(group_runs(runs, group))
-        if self.jobs == 1 or len(groups) < 2 or _one_at_a_time(runs):
+        jobs = self.jobs if self.jobs is not None else jobs
+        if jobs == 1 or len(groups) < 2 or _one_at_a_time(runs):
             for runs_together in groups:
                 outcomes = compute_and_store_group(runs_together, out, reporter)
                 yield from _ended(runs_together, outcomes, reporter)
             return
-        yield from self._map_in_threads(groups, out, reporter)
+        yield from _map_in_threads(groups, out, reporter, jobs)
 
-    def _map_in_threads(self, groups: list[Sequence[RunSpec]], out: Path,
-                        reporter: Any) -> Iterator[RunOutcome]:
-        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="bayesgrok-run")
-        shared = _ThreadReporters(reporter)  # a step bar per group in progress
-        waiting = list(groups)
-        running: dict[Future, Sequence[RunSpec]] = {}
 
-        def submit() -> None:
-            runs_together = waiting.pop(0)
-            running[pool.submit(shared.compute, runs_together, out)] = runs_together
+def _map_in_threads(groups: list[Sequence[RunSpec]], out: Path, reporter: Any,
+                    jobs: int) -> Iterator[RunOutcome]:
+    console = getattr(reporter, "console", None)
+    if console is not None:
+        console.print(f"computing {jobs} runs at once, in threads")
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="bayesgrok-run")
+    shared = _ThreadReporters(reporter)  # a step bar per group in progress
+    waiting = list(groups)
+    running: dict[Future, Sequence[RunSpec]] = {}
 
-        try:
-            while waiting and len(running) < self.jobs:
-                submit()
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    runs_together = running.pop(future)
-                    if waiting:
-                        submit()
-                    yield from _ended(runs_together, future.result(), reporter)
-        finally:  # a Ctrl-C (or a consumer that stops early): start nothing more, and
-            waiting.clear()  # stop the runs in progress at their next progress report
-            shared.stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+    def submit() -> None:
+        runs_together = waiting.pop(0)
+        running[pool.submit(shared.compute, runs_together, out)] = runs_together
+
+    try:
+        while waiting and len(running) < jobs:
+            submit()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                runs_together = running.pop(future)
+                if waiting:
+                    submit()
+                yield from _ended(runs_together, future.result(), reporter)
+    finally:  # a Ctrl-C (or a consumer that stops early): start nothing more, and
+        waiting.clear()  # stop the runs in progress at their next progress report
+        shared.stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _ended(runs_together: Sequence[RunSpec], outcomes: Sequence[RunOutcome],
@@ -301,9 +310,10 @@ class DaskExecutor:
         return Client(cluster, set_as_default=False), cluster
 
     def map(self, runs: Sequence[RunSpec], out: Path, reporter: Any,
-            group: bool = True) -> Iterator[RunOutcome]:
+            group: bool = True, jobs: int = 1) -> Iterator[RunOutcome]:
         """Submit every group of runs as one task, at most one per worker thread at a time;
-        yield outcomes as tasks finish."""
+        yield outcomes as tasks finish (``jobs`` is the local executor's: the workers
+        already compute several at once)."""
         from distributed import as_completed
 
         if not runs:

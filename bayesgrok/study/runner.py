@@ -188,7 +188,8 @@ def _run_locked(study: Study, path: str | Path, out: Path, result: StudyResult,
     reporter.start_study(study, len(todo))
     by_id = {run.run_id: run for run in todo}
     tracebacks: dict[str, str] = {}
-    outcomes = executor.map(todo, out, reporter, group=study.spec.execution.group)
+    outcomes = executor.map(todo, out, reporter, group=study.spec.execution.group,
+                            jobs=study.spec.execution.jobs)
     try:
         _collect(outcomes, by_id, out, finished, result, tracebacks)
     except KeyboardInterrupt:

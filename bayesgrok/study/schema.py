@@ -101,6 +101,8 @@ class ExecutionSpec(BaseModel):
 
     group: StrictBool = True
     """Train runs that share one compiled program together (see :mod:`bayesgrok.study.groups`)."""
+    jobs: int = Field(default=1, ge=1, strict=True)
+    """Runs computed at once in threads by the local executor (``--jobs`` overrides it)."""
 
 
 class StudySpec(BaseModel):

@@ -45,11 +45,18 @@ def _values(path: Path) -> dict[str, np.ndarray]:
                                                "train_accuracy", "val_accuracy", "status")}
 
 
-def test_runs_in_threads_give_the_same_study_and_record_failures_alone(write_study, tmp_path):
+@pytest.mark.parametrize("asked_by", ["executor", "study file"])
+def test_runs_in_threads_give_the_same_study_and_record_failures_alone(asked_by, write_study,
+                                                                       tmp_path):
     path = write_study(FOUR_RUNS)
     alone = run_study(path, tmp_path / "alone", figures=False)
-    threads = run_study(path, tmp_path / "threads", figures=False,
-                        executor=LocalExecutor(jobs=2))
+    if asked_by == "executor":
+        threads = run_study(path, tmp_path / "threads", figures=False,
+                            executor=LocalExecutor(jobs=2))
+    else:
+        two = write_study(FOUR_RUNS.replace("group = false", "group = false\njobs = 2"),
+                          name="two.toml")
+        threads = run_study(two, tmp_path / "threads", figures=False)
     assert sorted(threads.computed) == sorted(alone.computed) and len(alone.computed) == 2
     assert sorted(threads.failed) == sorted(alone.failed) and len(alone.failed) == 2
     a = _values(tmp_path / "alone" / "study.nc")
@@ -62,12 +69,14 @@ def test_runs_in_threads_give_the_same_study_and_record_failures_alone(write_stu
     assert "diverged" in a["status"].ravel().tolist()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--jobs", "0"], "--jobs = 0: must be at least 1"),
-    (["--jobs", "2", "--executor", "dask"], "--jobs is for the local executor"),
+@pytest.mark.parametrize("args, jobs, message", [
+    (["--jobs", "0"], 1, "--jobs = 0: must be at least 1"),
+    (["--jobs", "2", "--executor", "dask"], 1, "--jobs is for the local executor"),
+    ([], 0, "execution.jobs"),
+    ([], '"2"', "execution.jobs"),
 ])
-def test_bad_jobs_exit_2_naming_the_option(args, message, write_study, tmp_path):
-    path = write_study(FOUR_RUNS)
+def test_bad_jobs_exit_2_naming_the_option(args, jobs, message, write_study, tmp_path):
+    path = write_study(FOUR_RUNS.replace("group = false", f"group = false\njobs = {jobs}"))
     result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out"),
                                       "--no-figures", *args])
     assert result.exit_code == 2
