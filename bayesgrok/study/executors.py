@@ -100,9 +100,9 @@ class LocalExecutor:
 
     def describe(self) -> str:
         """A one-line description for the console."""
-        if self.jobs is None:
+        if self.jobs in (None, 1):
             return "local"
-        return "local" if self.jobs == 1 else f"local ({self.jobs} runs at once, in threads)"
+        return f"local ({self.jobs} runs at once, in threads)"
 
     def check(self) -> None:
         """Nothing to check: this process computes the runs."""
